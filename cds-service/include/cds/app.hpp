@@ -1,0 +1,46 @@
+#pragma once
+// The application behind the HTTP sessions: routing and the invocation pipeline
+//   route -> parse + validate -> gather data -> evaluate rules -> audit (group commit) -> respond.
+// Sessions hand it a parsed request and a callback; it never touches sockets.
+#include "cds/api_error.hpp"
+#include "cds/audit.hpp"
+#include "cds/config.hpp"
+#include "cds/rules_store.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <functional>
+
+namespace cds {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+class App {
+ public:
+  // `respond` may be called on another thread (the audit writer); it must not block.
+  using Respond = std::function<void(HttpResponse&&)>;
+
+  App(Config config, RulesStore& rules, AuditLog& audit);
+  void handle(HttpRequest&& request, Respond respond);
+
+  // A response for an error found before the request could be routed (by the session:
+  // limits, time-outs, malformed HTTP). CORS headers are added as for any response.
+  HttpResponse error_response(const ApiError& error, unsigned version, std::string_view origin) const;
+
+  bool ready() const noexcept;
+  const Config& config() const noexcept { return config_; }
+
+ private:
+  void invoke(const struct ServiceDefinition& service, HttpRequest&& request, Respond respond);
+  HttpResponse json_response(unsigned status, std::string body, const HttpRequest& request) const;
+  void add_cors(HttpResponse& response, std::string_view origin) const;
+
+  Config config_;
+  std::string base_url_;
+  RulesStore& rules_;
+  AuditLog& audit_;
+};
+
+}  // namespace cds

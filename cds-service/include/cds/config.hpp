@@ -1,0 +1,53 @@
+#pragma once
+// Service configuration: a JSON file (unknown keys are an error naming the key) overridden by
+// command-line flags. Relative paths in the file resolve against the file's own directory.
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace cds {
+
+struct Limits {
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 8443;
+  std::string public_base_url;  // empty: derived from listen and TLS
+  unsigned threads = 0;         // 0: one per core
+  bool tls_enabled = true;
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::filesystem::path rules_dir = "rules/data";
+  std::filesystem::path audit_db = "var/audit.db";
+  Limits limits;
+  std::vector<std::string> cors_allowed_origins;  // empty: "*" (auth is not enforced yet)
+
+  // The base URL cards and JWT audiences use: public_base_url, or scheme://listen.
+  std::string base_url() const;
+};
+
+// Reads and checks a config file. Error text names the file and the offending key.
+std::variant<Config, std::string> load_config_file(const std::filesystem::path& file);
+
+// Parses the command line (`--config FILE` plus overriding flags). Returns the config, or the
+// text to print: an error, or the help when `--help` was given (`help` is then true).
+struct CommandLine {
+  Config config;
+  bool help = false;
+  std::string message;
+};
+std::variant<CommandLine, std::string> parse_command_line(int argc, const char* const* argv);
+
+// Checks the combination of settings (e.g. TLS files present when TLS is on).
+std::string check_config(const Config& config);
+
+}  // namespace cds

@@ -1,0 +1,39 @@
+#pragma once
+// Parsing and validating a CDS Hooks 2.0 service request (the body of POST /cds-services/{id}).
+#include "cds/api_error.hpp"
+#include "cds/services.hpp"
+#include "rules/engine.hpp"
+
+#include <memory>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace cds {
+
+struct HookRequest {
+  HookRequest() = default;
+  HookRequest(const HookRequest&) = delete;  // `input` points into `document`
+  HookRequest& operator=(const HookRequest&) = delete;
+
+  boost::json::value document;  // the parsed body; everything below views into it
+  const ServiceDefinition* service = nullptr;
+  rules::HookInput input;
+  std::string_view fhir_server;                              // empty when absent
+  const boost::json::object* fhir_authorization = nullptr;  // null when absent
+  std::string_view user_id, patient_id, encounter_id;
+  // Prefetch keys the service asked for that the client did not satisfy (absent, or an
+  // OperationOutcome instead of data). A key sent as null was satisfied with "no data".
+  std::vector<std::string_view> missing_prefetch;
+};
+
+// Parses `body` and checks it against CDS Hooks 2.0 and the service's hook. Errors name the
+// offending field and carry status 400.
+std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const ServiceDefinition& service,
+                                                                        std::string_view body);
+
+// The data-gathering decision before rules run: with prefetch missing and no fhirServer to
+// fetch from, the spec's answer is 412.
+std::optional<ApiError> check_data_available(const HookRequest& request);
+
+}  // namespace cds

@@ -1,0 +1,208 @@
+#include "cds/app.hpp"
+
+#include "cds/hook_request.hpp"
+#include "cds/log.hpp"
+#include "cds/services.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace cds {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+std::string iso_now(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+// A fresh seed per invocation: card uuids are derived from it (the rules stay pure).
+std::string random_seed() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) s += hex[b >> 4], s += hex[b & 15];
+  return s;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto media = ct.substr(0, semi);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return boost::beast::iequals(media, "application/json") || boost::beast::iequals(media, "application/fhir+json");
+}
+
+}  // namespace
+
+App::App(Config config, RulesStore& rules, AuditLog& audit)
+    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+bool App::ready() const noexcept { return rules_.current() != nullptr && audit_.writable(); }
+
+void App::add_cors(HttpResponse& res, std::string_view origin) const {
+  if (origin.empty()) return;
+  const auto& allowed = config_.cors_allowed_origins;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+    res.set(http::field::access_control_allow_origin, "*");
+    return;
+  }
+  // Echo only an allowlisted origin, never an arbitrary one (OWASP); caches must key on it.
+  res.set(http::field::vary, "Origin");
+  if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
+    res.set(http::field::access_control_allow_origin, origin);
+}
+
+HttpResponse App::json_response(unsigned status, std::string body, const HttpRequest& req) const {
+  HttpResponse res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::server, "cds-knee-oa");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  add_cors(res, req[http::field::origin]);
+  return res;
+}
+
+HttpResponse App::error_response(const ApiError& e, unsigned version, std::string_view origin) const {
+  HttpResponse res{static_cast<http::status>(e.status), version};
+  res.set(http::field::server, "cds-knee-oa");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.body() = error_body(e);
+  res.prepare_payload();
+  add_cors(res, origin);
+  return res;
+}
+
+void App::handle(HttpRequest&& req, Respond respond) {
+  auto error = [&](unsigned status, std::string message, std::string_view allow = {}) {
+    HttpResponse res = json_response(status, error_body({status, std::move(message)}), req);
+    if (!allow.empty()) res.set(http::field::allow, allow);
+    respond(std::move(res));
+  };
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) return error(400, "request target is not a valid origin-form path");
+  auto segs = url->segments();
+  std::vector<std::string> parts;
+  for (auto s : segs) parts.push_back(s);
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();  // tolerate one trailing slash
+
+  if (req.method() == http::verb::options) {  // CORS pre-flight, on every path
+    HttpResponse res = json_response(204, {}, req);
+    res.erase(http::field::content_type);
+    res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+    res.set(http::field::access_control_max_age, "600");
+    res.content_length(0);
+    return respond(std::move(res));
+  }
+  const bool get = req.method() == http::verb::get;
+  const bool post = req.method() == http::verb::post;
+
+  if (parts.size() == 1 && parts[0] == "healthz") {
+    if (!get) return error(405, "use GET on /healthz", "GET, OPTIONS");
+    return respond(json_response(200, R"({"status":"up"})", req));
+  }
+  if (parts.size() == 1 && parts[0] == "readyz") {
+    if (!get) return error(405, "use GET on /readyz", "GET, OPTIONS");
+    auto rules = rules_.current();
+    json::object body{{"status", ready() ? "ready" : "not-ready"},
+                      {"rulesLoaded", rules != nullptr},
+                      {"auditWritable", audit_.writable()}};
+    if (rules) body["rulesVersion"] = rules::version_of(*rules);
+    return respond(json_response(ready() ? 200 : 503, json::serialize(body), req));
+  }
+  if (!parts.empty() && parts[0] == "cds-services") {
+    if (parts.size() == 1) {
+      if (!get) return error(405, "use GET on /cds-services", "GET, OPTIONS");
+      return respond(json_response(200, json::serialize(discovery_document()), req));
+    }
+    if (parts.size() == 2) {
+      const ServiceDefinition* service = find_service(parts[1]);
+      if (service == nullptr) return error(404, "no CDS service with id '" + parts[1] + "'");
+      if (!post) return error(405, "use POST to invoke a CDS service", "POST, OPTIONS");
+      return invoke(*service, std::move(req), std::move(respond));
+    }
+  }
+  error(404, "no such endpoint: " + std::string(url->path()));
+}
+
+void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Respond respond) {
+  const auto received = std::chrono::system_clock::now();
+  const auto started = std::chrono::steady_clock::now();
+  InvocationRecord record;
+  record.received_at = iso_now(received);
+  record.service_id = service.id;
+  record.hook = service.hook;
+
+  // Every outcome, refusals included, is recorded before it is answered.
+  auto finish = [&](HttpResponse res, std::string outcome) {
+    record.outcome = std::move(outcome);
+    record.http_status = res.result_int();
+    record.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    const bool advice = res.result_int() == 200;
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    const std::string origin(req[http::field::origin]);
+    audit_.submit(std::move(record), [this, res = std::move(res), respond = std::move(respond), advice, version,
+                                      keep_alive, origin](bool durable) mutable {
+      if (durable || !advice) return respond(std::move(res));
+      // Advice without a record is not allowed.
+      log(LogLevel::error, "audit commit failed: answering 503");
+      HttpResponse unavailable = error_response({503, "the audit store cannot be written; try again later"}, version, origin);
+      unavailable.keep_alive(keep_alive);
+      unavailable.set(http::field::retry_after, "5");
+      respond(std::move(unavailable));
+    });
+  };
+  auto reject = [&](const ApiError& e) { finish(json_response(e.status, error_body(e), req), "rejected"); };
+
+  if (!is_json_content_type(req[http::field::content_type]))
+    return reject({415, "Content-Type must be application/json"});
+  auto parsed = parse_hook_request(service, req.body());
+  if (auto* e = std::get_if<ApiError>(&parsed)) return reject(*e);
+  auto& hook = *std::get<std::unique_ptr<HookRequest>>(parsed);
+  record.hook_instance = hook.input.hook_instance;
+  record.user_id = hook.user_id;
+  record.encounter_id = hook.encounter_id;
+  if (auto e = check_data_available(hook)) return reject(*e);
+
+  auto rules = rules_.current();
+  record.rules_version = rules::version_of(*rules);
+  const std::string seed = random_seed();
+  rules::EvalOptions options{std::chrono::floor<std::chrono::seconds>(received), seed, base_url_};
+  rules::Evaluation eval;
+  try {
+    eval = rules::evaluate(hook.input, *rules, options);
+  } catch (const std::exception& ex) {
+    log(LogLevel::error, std::string("rule evaluation failed: ") + ex.what());
+    return finish(json_response(500, error_body({500, "rule evaluation failed"}), req), "rejected");
+  }
+  record.patient_type = eval.patient_type;
+  record.cards = std::move(eval.card_records);
+  record.orders = std::move(eval.orders);
+  // Data the client did not prefetch and we could not fetch: advise only on what we have.
+  std::string outcome = hook.missing_prefetch.empty() ? "ok" : "incomplete";
+  json::object body{{"cards", std::move(eval.cards)}};
+  finish(json_response(200, json::serialize(body), req), std::move(outcome));
+}
+
+}  // namespace cds

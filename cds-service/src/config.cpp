@@ -1,0 +1,265 @@
+#include "cds/config.hpp"
+
+#include "fhir/json.hpp"
+
+#include <boost/program_options.hpp>
+#include <boost/url/parse.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace cds {
+namespace json = boost::json;
+namespace po = boost::program_options;
+
+namespace {
+
+// "HOST:PORT", "[v6]:PORT". Not a URL: Boost.URL has no grammar for a bare authority we want.
+bool parse_listen(std::string_view s, std::string& host, unsigned short& port) {
+  std::string_view h, p;
+  if (s.starts_with('[')) {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+    h = s.substr(1, close - 1);
+    p = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    h = s.substr(0, colon);
+    p = s.substr(colon + 1);
+  }
+  if (h.empty() || p.empty() || p.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + unsigned(c - '0');
+  }
+  if (v > 65535) return false;
+  host = std::string(h);
+  port = static_cast<unsigned short>(v);
+  return true;
+}
+
+std::string check_base_url(const std::string& url) {
+  auto r = boost::urls::parse_absolute_uri(url);
+  if (!r) return "public_base_url '" + url + "' is not an absolute URL";
+  if (r->scheme() != "https" && r->scheme() != "http") return "public_base_url must use https (or http for development)";
+  if (r->has_query() || r->has_fragment()) return "public_base_url must not have a query or fragment";
+  return {};
+}
+
+// A JSON object reader that remembers which keys were read, so unknown keys can be named.
+class Section {
+ public:
+  Section(const json::object& o, std::string prefix) : o_(o), prefix_(std::move(prefix)) {}
+  const json::value* get(std::string_view key) {
+    seen_.emplace_back(key);
+    return o_.if_contains(key);
+  }
+  std::string path(std::string_view key) const { return prefix_ + std::string(key); }
+  std::string unknown_key() const {
+    for (const auto& kv : o_)
+      if (std::find(seen_.begin(), seen_.end(), std::string_view(kv.key())) == seen_.end()) return path(kv.key());
+    return {};
+  }
+ private:
+  const json::object& o_;
+  std::string prefix_;
+  std::vector<std::string_view> seen_;
+};
+
+struct Reader {
+  const std::filesystem::path& base_dir;
+  std::string error;
+
+  bool fail(std::string msg) {
+    if (error.empty()) error = std::move(msg);
+    return false;
+  }
+  void string(Section& s, std::string_view key, std::string& out) {
+    if (const json::value* v = s.get(key)) {
+      if (const auto* str = v->if_string()) out = std::string(*str);
+      else fail("'" + s.path(key) + "' must be a string");
+    }
+  }
+  void path(Section& s, std::string_view key, std::filesystem::path& out) {
+    if (const json::value* v = s.get(key)) {
+      if (const auto* str = v->if_string(); str && !str->empty()) {
+        std::filesystem::path p{std::string_view(*str)};
+        out = p.is_absolute() ? p : (base_dir / p).lexically_normal();
+      } else {
+        fail("'" + s.path(key) + "' must be a non-empty path string");
+      }
+    }
+  }
+  void boolean(Section& s, std::string_view key, bool& out) {
+    if (const json::value* v = s.get(key)) {
+      if (v->is_bool()) out = v->get_bool();
+      else fail("'" + s.path(key) + "' must be true or false");
+    }
+  }
+  template <class T>
+  void unsigned_number(Section& s, std::string_view key, T& out, unsigned long long max) {
+    if (const json::value* v = s.get(key)) {
+      long long n = -1;
+      if (v->is_int64()) n = v->get_int64();
+      else if (v->is_uint64() && v->get_uint64() <= max) n = static_cast<long long>(v->get_uint64());
+      if (n < 0 || static_cast<unsigned long long>(n) > max)
+        fail("'" + s.path(key) + "' must be a whole number from 0 to " + std::to_string(max));
+      else
+        out = static_cast<T>(n);
+    }
+  }
+  void millis(Section& s, std::string_view key, std::chrono::milliseconds& out) {
+    long long n = out.count();
+    unsigned_number(s, key, n, 24ULL * 3600 * 1000);
+    if (n <= 0) fail("'" + s.path(key) + "' must be at least 1");
+    out = std::chrono::milliseconds(n);
+  }
+  const json::object* object(Section& s, std::string_view key) {
+    const json::value* v = s.get(key);
+    if (v == nullptr) return nullptr;
+    if (!v->is_object()) {
+      fail("'" + s.path(key) + "' must be an object");
+      return nullptr;
+    }
+    return &v->get_object();
+  }
+  void done(const Section& s) {
+    if (auto k = s.unknown_key(); !k.empty()) fail("unknown key '" + k + "'");
+  }
+};
+
+}  // namespace
+
+std::string Config::base_url() const {
+  if (!public_base_url.empty()) return public_base_url;
+  std::string host = listen_host.find(':') != std::string::npos ? "[" + listen_host + "]" : listen_host;
+  return std::string(tls_enabled ? "https://" : "http://") + host + ":" + std::to_string(listen_port);
+}
+
+std::variant<Config, std::string> load_config_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "config: cannot read " + file.string();
+  std::stringstream buf;
+  buf << in.rdbuf();
+  boost::system::error_code ec;
+  json::value doc = json::parse(buf.str(), ec);
+  if (ec) return "config " + file.string() + ": not valid JSON (" + ec.message() + ")";
+  if (!doc.is_object()) return "config " + file.string() + ": the top level must be an object";
+
+  Config c;
+  const auto base_dir = std::filesystem::absolute(file).parent_path();
+  Reader r{base_dir, {}};
+  Section top(doc.get_object(), "");
+  std::string listen;
+  r.string(top, "listen", listen);
+  if (!listen.empty() && !parse_listen(listen, c.listen_host, c.listen_port))
+    r.fail("'listen' must be HOST:PORT, e.g. 127.0.0.1:8443 or [::1]:8443");
+  r.string(top, "public_base_url", c.public_base_url);
+  r.unsigned_number(top, "threads", c.threads, 256);
+  r.path(top, "rules_dir", c.rules_dir);
+  if (const json::object* tls = r.object(top, "tls")) {
+    Section s(*tls, "tls.");
+    r.boolean(s, "enabled", c.tls_enabled);
+    r.path(s, "cert", c.tls_cert);
+    r.path(s, "key", c.tls_key);
+    r.done(s);
+  }
+  if (const json::object* audit = r.object(top, "audit")) {
+    Section s(*audit, "audit.");
+    r.path(s, "db", c.audit_db);
+    r.done(s);
+  }
+  if (const json::object* limits = r.object(top, "limits")) {
+    Section s(*limits, "limits.");
+    r.unsigned_number(s, "max_body_bytes", c.limits.max_body_bytes, 64ULL * 1024 * 1024);
+    r.unsigned_number(s, "max_header_bytes", c.limits.max_header_bytes, 1024ULL * 1024);
+    r.millis(s, "header_timeout_ms", c.limits.header_timeout);
+    r.millis(s, "body_timeout_ms", c.limits.body_timeout);
+    r.millis(s, "idle_timeout_ms", c.limits.idle_timeout);
+    r.done(s);
+  }
+  if (const json::object* cors = r.object(top, "cors")) {
+    Section s(*cors, "cors.");
+    if (const json::value* v = s.get("allowed_origins")) {
+      const json::array* a = v->if_array();
+      if (a == nullptr) r.fail("'cors.allowed_origins' must be an array of strings");
+      else
+        for (const json::value& e : *a) {
+          if (!e.is_string() || e.get_string().empty()) r.fail("'cors.allowed_origins' must be an array of strings");
+          else c.cors_allowed_origins.emplace_back(e.get_string());
+        }
+    }
+    r.done(s);
+  }
+  r.done(top);
+  if (!r.error.empty()) return "config " + file.string() + ": " + r.error;
+  return c;
+}
+
+std::variant<CommandLine, std::string> parse_command_line(int argc, const char* const* argv) {
+  po::options_description desc("cds-service: CDS Hooks 2.0 service for knee osteoarthritis regenerative-injection advice");
+  std::string config_file, listen, base_url, cert, key, rules, audit;
+  unsigned threads = 0;
+  std::size_t max_body = 0;
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help")
+    ("config", po::value(&config_file), "JSON config file (see README); flags below override it")
+    ("listen", po::value(&listen), "HOST:PORT to listen on (default 127.0.0.1:8443)")
+    ("tls-cert", po::value(&cert), "PEM certificate chain")
+    ("tls-key", po::value(&key), "PEM private key")
+    ("no-tls", "serve plain HTTP (local development only)")
+    ("rules", po::value(&rules), "rules data directory (default rules/data)")
+    ("audit-db", po::value(&audit), "SQLite audit file (default var/audit.db)")
+    ("threads", po::value(&threads), "I/O threads (default: one per core)")
+    ("max-body", po::value(&max_body), "largest request body in bytes (default 1048576)")
+    ("public-base-url", po::value(&base_url), "the URL EHRs call, e.g. https://cds.example.org");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return std::string("cds-service: ") + e.what() + " (see --help)";
+  }
+  CommandLine out;
+  if (vm.count("help")) {
+    std::ostringstream s;
+    s << desc;
+    out.help = true;
+    out.message = s.str();
+    return out;
+  }
+  if (!config_file.empty()) {
+    auto loaded = load_config_file(config_file);
+    if (auto* err = std::get_if<std::string>(&loaded)) return *err;
+    out.config = std::get<Config>(std::move(loaded));
+  }
+  Config& c = out.config;
+  if (vm.count("listen") && !parse_listen(listen, c.listen_host, c.listen_port))
+    return "cds-service: --listen must be HOST:PORT, e.g. 127.0.0.1:8443";
+  if (vm.count("tls-cert")) c.tls_cert = cert;
+  if (vm.count("tls-key")) c.tls_key = key;
+  if (vm.count("no-tls")) c.tls_enabled = false;
+  if (vm.count("rules")) c.rules_dir = rules;
+  if (vm.count("audit-db")) c.audit_db = audit;
+  if (vm.count("threads")) c.threads = threads;
+  if (vm.count("max-body")) c.limits.max_body_bytes = max_body;
+  if (vm.count("public-base-url")) c.public_base_url = base_url;
+  if (auto err = check_config(c); !err.empty()) return "cds-service: " + err;
+  return out;
+}
+
+std::string check_config(const Config& c) {
+  if (c.tls_enabled && (c.tls_cert.empty() || c.tls_key.empty()))
+    return "TLS needs --tls-cert and --tls-key (or --no-tls for local development)";
+  if (c.limits.max_body_bytes == 0) return "max body must be at least 1 byte";
+  if (!c.public_base_url.empty())
+    if (auto err = check_base_url(c.public_base_url); !err.empty()) return err;
+  return {};
+}
+
+}  // namespace cds

@@ -1,0 +1,157 @@
+#include "cds/hook_request.hpp"
+
+#include "fhir/bundle.hpp"
+#include "fhir/reference_index.hpp"
+#include "fhir/validate.hpp"
+
+#include <boost/url/parse.hpp>
+
+namespace cds {
+namespace json = boost::json;
+
+namespace {
+
+using fhir::string_field;
+
+std::optional<ApiError> require_string(const json::object& o, std::string_view key, std::string_view path,
+                                       std::string_view& out, bool required = true) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    if (required) return bad_request("missing required field '" + std::string(path) + "'");
+    return std::nullopt;
+  }
+  const json::string* s = v->if_string();
+  if (s == nullptr || s->empty()) return bad_request("'" + std::string(path) + "' must be a non-empty string");
+  out = *s;
+  return std::nullopt;
+}
+
+std::optional<ApiError> first_issue(const json::value& resource, std::string_view path) {
+  auto issues = fhir::validate_resource(resource);
+  if (issues.empty()) return std::nullopt;
+  return bad_request("'" + std::string(path) + "' is not valid FHIR R4: " + issues.front().path + ": " +
+                     issues.front().message);
+}
+
+std::optional<ApiError> check_fhir_authorization(const json::object& auth) {
+  std::string_view s;
+  for (std::string_view key : {"access_token", "token_type", "scope", "subject"})
+    if (auto e = require_string(auth, key, "fhirAuthorization." + std::string(key), s)) return e;
+  if (string_field(&auth, "token_type") != "Bearer") return bad_request("'fhirAuthorization.token_type' must be \"Bearer\"");
+  const json::value* exp = auth.if_contains("expires_in");
+  if (exp == nullptr) return bad_request("missing required field 'fhirAuthorization.expires_in'");
+  if (!exp->is_int64() && !exp->is_uint64()) return bad_request("'fhirAuthorization.expires_in' must be an integer");
+  return std::nullopt;
+}
+
+std::optional<ApiError> check_draft_orders(const json::object& context, std::string_view hook) {
+  const json::value* d = context.if_contains("draftOrders");
+  if (d == nullptr) return bad_request("missing required field 'context.draftOrders' for hook " + std::string(hook));
+  if (!fhir::Bundle::is_bundle(*d)) return bad_request("'context.draftOrders' must be a FHIR Bundle");
+  return first_issue(*d, "context.draftOrders");
+}
+
+std::optional<ApiError> check_selections(const json::object& context) {
+  const json::value* s = context.if_contains("selections");
+  if (s == nullptr) return bad_request("missing required field 'context.selections' for hook order-select");
+  const json::array* a = s->if_array();
+  if (a == nullptr || a->empty()) return bad_request("'context.selections' must be a non-empty array of references");
+  fhir::ReferenceIndex drafts;
+  drafts.add(context.at("draftOrders"));
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const json::string* ref = (*a)[i].if_string();
+    std::string path = "context.selections[" + std::to_string(i) + "]";
+    std::string_view type, id;
+    if (ref == nullptr || !fhir::split_reference(*ref, type, id))
+      return bad_request("'" + path + "' must be a reference such as \"ServiceRequest/abc\"");
+    if (drafts.resolve(*ref) == nullptr) return bad_request("'" + path + "' names no entry of context.draftOrders");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> check_context(const json::object& context, HookRequest& r) {
+  if (auto e = require_string(context, "userId", "context.userId", r.user_id)) return e;
+  if (auto e = require_string(context, "patientId", "context.patientId", r.patient_id)) return e;
+  if (auto e = require_string(context, "encounterId", "context.encounterId", r.encounter_id, false)) return e;
+  std::string_view hook = r.input.hook;
+  if (hook == "order-select" || hook == "order-sign")
+    if (auto e = check_draft_orders(context, hook)) return e;
+  if (hook == "order-select")
+    if (auto e = check_selections(context)) return e;
+  return std::nullopt;
+}
+
+bool is_operation_outcome(const json::value& v) {
+  const json::object* o = v.if_object();
+  return o && string_field(o, "resourceType") == "OperationOutcome";
+}
+
+std::optional<ApiError> check_prefetch(const json::value* prefetch, HookRequest& r) {
+  const json::object* p = nullptr;
+  if (prefetch != nullptr && !prefetch->is_null()) {
+    p = prefetch->if_object();
+    if (p == nullptr) return bad_request("'prefetch' must be an object");
+    for (const auto& kv : *p) {
+      if (kv.value().is_null()) continue;
+      std::string path = "prefetch." + std::string(kv.key());
+      if (!kv.value().is_object()) return bad_request("'" + path + "' must be a FHIR resource or null");
+      if (auto e = first_issue(kv.value(), path)) return e;
+    }
+  }
+  r.input.prefetch = p;
+  for (const auto& t : r.service->prefetch) {
+    const json::value* v = p ? p->if_contains(t.key) : nullptr;
+    if (v == nullptr || is_operation_outcome(*v)) r.missing_prefetch.push_back(t.key);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const ServiceDefinition& service,
+                                                                        std::string_view body) {
+  auto r = std::make_unique<HookRequest>();
+  boost::system::error_code ec;
+  r->document = json::parse(body, ec);
+  if (ec) return bad_request("request body is not valid JSON: " + ec.message());
+  const json::object* root = r->document.if_object();
+  if (root == nullptr) return bad_request("request body must be a JSON object");
+  r->service = &service;
+
+  std::string_view hook;
+  if (auto e = require_string(*root, "hook", "hook", hook)) return *e;
+  if (hook != service.hook)
+    return bad_request("'hook' is \"" + std::string(hook) + "\" but service " + std::string(service.id) +
+                       " answers \"" + std::string(service.hook) + "\"");
+  r->input.hook = service.hook;
+  r->input.service_id = service.id;
+  if (auto e = require_string(*root, "hookInstance", "hookInstance", r->input.hook_instance)) return *e;
+  if (auto e = require_string(*root, "fhirServer", "fhirServer", r->fhir_server, false)) return *e;
+  if (!r->fhir_server.empty()) {
+    auto u = boost::urls::parse_absolute_uri(r->fhir_server);
+    if (!u || (u->scheme() != "https" && u->scheme() != "http"))
+      return bad_request("'fhirServer' must be an absolute http(s) URL");
+  }
+  if (const json::value* auth = root->if_contains("fhirAuthorization")) {
+    if (!auth->is_object()) return bad_request("'fhirAuthorization' must be an object");
+    if (r->fhir_server.empty()) return bad_request("'fhirAuthorization' is only allowed together with 'fhirServer'");
+    if (auto e = check_fhir_authorization(auth->get_object())) return *e;
+    r->fhir_authorization = &auth->get_object();
+  }
+  const json::value* context = root->if_contains("context");
+  if (context == nullptr) return bad_request("missing required field 'context'");
+  if (!context->is_object()) return bad_request("'context' must be an object");
+  r->input.context = &context->get_object();
+  if (auto e = check_context(context->get_object(), *r)) return *e;
+  if (auto e = check_prefetch(root->if_contains("prefetch"), *r)) return *e;
+  return r;
+}
+
+std::optional<ApiError> check_data_available(const HookRequest& r) {
+  if (r.missing_prefetch.empty() || !r.fhir_server.empty()) return std::nullopt;
+  std::string keys;
+  for (auto k : r.missing_prefetch) keys += (keys.empty() ? "" : ", ") + std::string(k);
+  return ApiError{412, "prefetch not satisfied for: " + keys + "; and no fhirServer to fetch it from"};
+}
+
+}  // namespace cds

@@ -1,0 +1,191 @@
+#include "cds/server.hpp"
+
+#include "cds/app.hpp"
+#include "cds/log.hpp"
+#include "http_session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/error.hpp>
+#include <openssl/ssl.h>
+
+#include <thread>
+#include <vector>
+
+namespace cds {
+namespace detail {
+
+bool is_routine(const beast::error_code& ec) noexcept {
+  return ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == ssl::error::stream_truncated ||
+         ec == http::error::end_of_stream || ec == http::error::partial_message;
+}
+
+void log_connection_error(std::string_view where, const beast::error_code& ec) {
+  log(is_routine(ec) ? LogLevel::debug : LogLevel::warning,
+      "connection " + std::string(where) + ": " + ec.message());
+}
+
+// Accepts connections and hands each to a session on its own strand.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, ssl::context* tls, std::shared_ptr<App> app)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), tls_(tls), app_(std::move(app)) {}
+
+  void run() { do_accept(); }
+  void close() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+      self->on_accept(ec, std::move(s));
+    });
+  }
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;  // closed: shutting down
+    if (ec) {
+      log_connection_error("accept", ec);
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers: don't wait for Nagle
+      if (tls_) std::make_shared<SslSession>(std::move(socket), *tls_, app_)->run();
+      else std::make_shared<PlainSession>(std::move(socket), app_)->run();
+    }
+    do_accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  ssl::context* tls_;
+  std::shared_ptr<App> app_;
+};
+
+std::variant<std::unique_ptr<ssl::context>, std::string> make_tls_context(const Config& c) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                   ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.2: forward-secret AEAD suites only. TLS 1.3 suites are all of that kind already.
+  SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(c.tls_cert.string(), ec);
+  if (ec) return "cannot load TLS certificate " + c.tls_cert.string() + ": " + ec.message();
+  ctx->use_private_key_file(c.tls_key.string(), ssl::context::pem, ec);
+  if (ec) return "cannot load TLS key " + c.tls_key.string() + ": " + ec.message();
+  if (SSL_CTX_check_private_key(native) != 1) return "TLS key does not match the certificate";
+  return ctx;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+struct Server::Impl {
+  Config config;
+  unsigned threads = 1;
+  net::io_context ioc;
+  std::unique_ptr<ssl::context> tls;
+  std::unique_ptr<RulesStore> rules;
+  std::unique_ptr<AuditLog> audit;
+  std::shared_ptr<App> app;
+  std::shared_ptr<Listener> listener;
+  unsigned short port = 0;
+  std::vector<std::thread> workers;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  explicit Impl(Config c, unsigned n) : config(std::move(c)), threads(n), ioc(static_cast<int>(n)) {}
+  ~Impl() {
+    stop();
+    // The audit writer flushes what is queued; its callbacks post into `ioc`, still alive here.
+    audit.reset();
+  }
+  void stop() {
+    if (listener) listener->close();
+    work.reset();
+    ioc.stop();
+    for (auto& t : workers)
+      if (t.joinable()) t.join();
+    workers.clear();
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config) {
+  if (auto err = check_config(config); !err.empty()) return err;
+  unsigned n = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto impl = std::make_unique<Impl>(std::move(config), n);
+  const Config& c = impl->config;
+
+  auto rules = RulesStore::open(c.rules_dir);
+  if (auto* err = std::get_if<std::string>(&rules)) return "rules: " + *err;
+  impl->rules = std::get<std::unique_ptr<RulesStore>>(std::move(rules));
+  auto audit = AuditLog::open(c.audit_db);
+  if (auto* err = std::get_if<std::string>(&audit)) return "audit: " + *err;
+  impl->audit = std::get<std::unique_ptr<AuditLog>>(std::move(audit));
+  if (c.tls_enabled) {
+    auto tls = make_tls_context(c);
+    if (auto* err = std::get_if<std::string>(&tls)) return "tls: " + *err;
+    impl->tls = std::get<std::unique_ptr<ssl::context>>(std::move(tls));
+  }
+  impl->app = std::make_shared<App>(c, *impl->rules, *impl->audit);
+
+  beast::error_code ec;
+  auto address = net::ip::make_address(c.listen_host, ec);
+  if (ec) return "listen: '" + c.listen_host + "' is not an IP address";
+  tcp::endpoint endpoint{address, c.listen_port};
+  tcp::acceptor acceptor(net::make_strand(impl->ioc));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return "listen on " + c.listen_host + ":" + std::to_string(c.listen_port) + ": " + ec.message();
+  impl->port = acceptor.local_endpoint().port();
+  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), impl->tls.get(), impl->app);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+unsigned short Server::port() const noexcept { return impl_->port; }
+
+void Server::start() {
+  impl_->work.emplace(impl_->ioc.get_executor());
+  impl_->listener->run();
+  for (unsigned i = 0; i < impl_->threads; ++i) impl_->workers.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void Server::run() {
+  net::signal_set signals(impl_->ioc, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(beast::error_code, int)> on_signal = [&](beast::error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      if (auto err = reload(); !err.empty()) log(LogLevel::error, "reload refused, keeping the rules in force: " + err);
+      else log(LogLevel::info, "rules reloaded");
+      return signals.async_wait(on_signal);
+    }
+    log(LogLevel::info, "shutting down");
+    impl_->listener->close();
+    impl_->work.reset();
+    impl_->ioc.stop();
+  };
+  signals.async_wait(on_signal);
+  start();
+  for (auto& t : impl_->workers) t.join();
+  impl_->workers.clear();
+}
+
+void Server::stop() { impl_->stop(); }
+
+std::string Server::reload() { return impl_->rules->reload(); }
+
+}  // namespace cds

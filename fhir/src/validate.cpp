@@ -1,0 +1,147 @@
+#include "fhir/validate.hpp"
+
+#include "fhir/datetime.hpp"
+
+#include <array>
+#include <span>
+
+namespace fhir {
+namespace {
+
+enum class Kind { string, date_time, integer, number, object, concept_, concepts, references, objects, quantity, boolean };
+
+struct FieldRule {
+  std::string_view field;
+  Kind kind;
+};
+
+constexpr std::array patient_rules{FieldRule{"birthDate", Kind::date_time}, FieldRule{"gender", Kind::string}};
+constexpr std::array condition_rules{
+    FieldRule{"code", Kind::concept_},          FieldRule{"bodySite", Kind::concepts},
+    FieldRule{"clinicalStatus", Kind::concept_}, FieldRule{"verificationStatus", Kind::concept_},
+    FieldRule{"onsetDateTime", Kind::date_time}, FieldRule{"onsetPeriod", Kind::object},
+    FieldRule{"onsetAge", Kind::quantity},       FieldRule{"recordedDate", Kind::date_time}};
+constexpr std::array procedure_rules{
+    FieldRule{"code", Kind::concept_},              FieldRule{"bodySite", Kind::concepts},
+    FieldRule{"status", Kind::string},              FieldRule{"performedDateTime", Kind::date_time},
+    FieldRule{"performedPeriod", Kind::object},     FieldRule{"reasonCode", Kind::concepts}};
+constexpr std::array observation_rules{
+    FieldRule{"code", Kind::concept_},               FieldRule{"status", Kind::string},
+    FieldRule{"valueQuantity", Kind::quantity},      FieldRule{"valueCodeableConcept", Kind::concept_},
+    FieldRule{"valueInteger", Kind::integer},        FieldRule{"valueString", Kind::string},
+    FieldRule{"valueBoolean", Kind::boolean},        FieldRule{"effectiveDateTime", Kind::date_time},
+    FieldRule{"effectiveInstant", Kind::date_time},  FieldRule{"effectivePeriod", Kind::object},
+    FieldRule{"component", Kind::objects},           FieldRule{"bodySite", Kind::concept_}};
+constexpr std::array service_request_rules{
+    FieldRule{"code", Kind::concept_},                 FieldRule{"bodySite", Kind::concepts},
+    FieldRule{"status", Kind::string},                 FieldRule{"intent", Kind::string},
+    FieldRule{"quantityQuantity", Kind::quantity},     FieldRule{"occurrenceTiming", Kind::object},
+    FieldRule{"occurrenceDateTime", Kind::date_time},  FieldRule{"occurrencePeriod", Kind::object},
+    FieldRule{"basedOn", Kind::references},            FieldRule{"reasonCode", Kind::concepts},
+    FieldRule{"reasonReference", Kind::references},    FieldRule{"note", Kind::objects},
+    FieldRule{"subject", Kind::object}};
+constexpr std::array medication_request_rules{
+    FieldRule{"medicationCodeableConcept", Kind::concept_}, FieldRule{"status", Kind::string},
+    FieldRule{"intent", Kind::string},                      FieldRule{"dosageInstruction", Kind::objects},
+    FieldRule{"dispenseRequest", Kind::object},             FieldRule{"basedOn", Kind::references},
+    FieldRule{"reasonCode", Kind::concepts},                FieldRule{"reasonReference", Kind::references},
+    FieldRule{"note", Kind::objects},                       FieldRule{"authoredOn", Kind::date_time},
+    FieldRule{"subject", Kind::object}};
+constexpr std::array care_plan_rules{FieldRule{"status", Kind::string}, FieldRule{"intent", Kind::string},
+                                     FieldRule{"activity", Kind::objects}, FieldRule{"category", Kind::concepts},
+                                     FieldRule{"period", Kind::object}};
+constexpr std::array bundle_rules{FieldRule{"type", Kind::string}, FieldRule{"entry", Kind::objects},
+                                  FieldRule{"link", Kind::objects}};
+
+std::span<const FieldRule> rules_for(std::string_view type) {
+  if (type == "Patient") return patient_rules;
+  if (type == "Condition") return condition_rules;
+  if (type == "Procedure") return procedure_rules;
+  if (type == "Observation") return observation_rules;
+  if (type == "ServiceRequest") return service_request_rules;
+  if (type == "MedicationRequest") return medication_request_rules;
+  if (type == "CarePlan") return care_plan_rules;
+  if (type == "Bundle") return bundle_rules;
+  return {};
+}
+
+const char* check_concept(const json::value& v) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) return "expected a CodeableConcept object";
+  if (const json::value* t = o->if_contains("text"); t && !t->is_string()) return "CodeableConcept.text must be a string";
+  if (const json::value* c = o->if_contains("coding")) {
+    if (!c->is_array()) return "CodeableConcept.coding must be an array";
+    for (const json::value& e : c->get_array()) {
+      const json::object* co = e.if_object();
+      if (co == nullptr) return "each coding must be an object";
+      for (std::string_view k : {"system", "code", "display"})
+        if (const json::value* s = co->if_contains(k); s && !s->is_string()) return "Coding.system/code/display must be strings";
+    }
+  }
+  return nullptr;
+}
+
+const char* check(const json::value& v, Kind kind) {
+  switch (kind) {
+    case Kind::string: return v.is_string() ? nullptr : "expected a string";
+    case Kind::date_time:
+      if (!v.is_string()) return "expected a FHIR date/dateTime string";
+      return parse_date_time(v.get_string()) ? nullptr : "not a valid FHIR date/dateTime";
+    case Kind::integer: return v.is_int64() || v.is_uint64() ? nullptr : "expected an integer";
+    case Kind::number: return v.is_number() ? nullptr : "expected a number";
+    case Kind::boolean: return v.is_bool() ? nullptr : "expected a boolean";
+    case Kind::object: return v.is_object() ? nullptr : "expected an object";
+    case Kind::concept_: return check_concept(v);
+    case Kind::quantity: {
+      const json::object* o = v.if_object();
+      if (o == nullptr) return "expected a Quantity object";
+      if (const json::value* n = o->if_contains("value"); n && !n->is_number()) return "Quantity.value must be a number";
+      return nullptr;
+    }
+    case Kind::concepts:
+      if (!v.is_array()) return "expected an array of CodeableConcept";
+      for (const json::value& e : v.get_array())
+        if (const char* m = check_concept(e)) return m;
+      return nullptr;
+    case Kind::references:
+    case Kind::objects:
+      if (!v.is_array()) return "expected an array of objects";
+      for (const json::value& e : v.get_array())
+        if (!e.is_object()) return "expected an array of objects";
+      return nullptr;
+  }
+  return nullptr;
+}
+
+void validate_object(const json::object& o, const std::string& prefix, std::vector<Issue>& out) {
+  const json::value* rt = o.if_contains("resourceType");
+  if (rt == nullptr || !rt->is_string() || rt->get_string().empty()) {
+    out.push_back({prefix + "resourceType", "missing or not a string"});
+    return;
+  }
+  const std::string type = prefix + std::string(rt->get_string());
+  if (const json::value* id = o.if_contains("id"); id && !id->is_string()) out.push_back({type + ".id", "expected a string"});
+  for (const FieldRule& r : rules_for(rt->get_string())) {
+    const json::value* f = o.if_contains(r.field);
+    if (f == nullptr) continue;
+    if (const char* m = check(*f, r.kind)) out.push_back({type + "." + std::string(r.field), m});
+  }
+  if (rt->get_string() != "Bundle") return;
+  if (const json::array* entries = array_field(&o, "entry"))
+    for (std::size_t i = 0; i < entries->size(); ++i)
+      if (const json::object* r = object_field((*entries)[i].if_object(), "resource"))
+        validate_object(*r, type + ".entry[" + std::to_string(i) + "].resource.", out);
+}
+
+}  // namespace
+
+std::vector<Issue> validate_resource(const json::value& v) {
+  std::vector<Issue> out;
+  if (const json::object* o = v.if_object())
+    validate_object(*o, "", out);
+  else
+    out.push_back({"", "a resource must be a JSON object"});
+  return out;
+}
+
+}  // namespace fhir

@@ -1,0 +1,53 @@
+#pragma once
+// Code-system identity and value-set code tables. EHRs name one code system several ways
+// (an OID, the ICD-10 WHO URL for ICD-10-CM codes, ...); the aliases in knee-oa.json fold them
+// onto one canonical URL at load time, so matching is an integer compare plus a code compare.
+#include "fhir/coding.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rules::detail {
+
+class SystemTable {
+ public:
+  static constexpr int unknown = -1;
+  // Adds a canonical system (idempotent) and returns its index.
+  int add_canonical(std::string_view url);
+  // Makes `alias` resolve to the canonical system `url` (which is added if new).
+  void add_alias(std::string_view alias, std::string_view url);
+  // The index of a system as it appears in data, or `unknown`. No allocation.
+  int find(std::string_view system) const noexcept;
+  std::string_view canonical(int index) const noexcept { return canonical_[static_cast<std::size_t>(index)]; }
+  // Call once after the last add: sorts the lookup table.
+  void freeze();
+
+ private:
+  std::vector<std::string> canonical_;
+  std::vector<std::pair<std::string, int>> lookup_;  // url or alias -> index, sorted by url
+};
+
+struct CodeEntry {
+  int system = SystemTable::unknown;
+  std::string code;
+  bool prefix = false;  // "M17" matches M17, M17.0, M17.11, ...
+  bool verified = true;
+};
+
+class CodeTable {
+ public:
+  void add(CodeEntry e) { entries_.push_back(std::move(e)); }
+  // Sorts by system so lookups scan only the entries of one system.
+  void freeze();
+  // Codes compare ignoring ASCII case (EHRs lower-case HCPCS/CPT letters now and then).
+  bool contains(int system, std::string_view code) const noexcept;
+  bool contains(const SystemTable& systems, const fhir::CodeableConcept& cc) const noexcept;
+  bool empty() const noexcept { return entries_.empty(); }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  std::vector<CodeEntry> entries_;
+};
+
+}  // namespace rules::detail

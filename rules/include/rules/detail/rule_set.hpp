@@ -1,0 +1,166 @@
+#pragma once
+// The loaded, checked and precompiled rule data (knee-oa.json + valuesets/*.json). Immutable
+// after load_rule_set(); evaluation only reads it.
+#include "rules/detail/code_table.hpp"
+#include "rules/detail/term_matcher.hpp"
+#include "rules/engine.hpp"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rules::detail {
+
+struct ValueSet {
+  std::string id;
+  std::string title;
+  CodeTable codes;
+  std::vector<Term> terms;
+};
+
+// The value sets the decision logic needs, by role; knee-oa.json maps each role to a value-set id.
+enum class Role : std::uint8_t {
+  knee_oa, knee_injury, knee_site, donor_derived, autologous_cell, cell_requires_knee_site, prolotherapy, prp,
+  corticosteroid, hyaluronic_acid, nsaid, physical_therapy, knee_replacement, kellgren_lawrence,
+  severe_joint_space, pain_score,
+  count_
+};
+inline constexpr std::size_t kRoleCount = static_cast<std::size_t>(Role::count_);
+// The JSON names of the roles, in enum order.
+inline constexpr std::array<std::string_view, kRoleCount> kRoleNames{
+    "kneeOa", "kneeInjury", "kneeSite", "donorDerived", "autologousCell", "cellRequiresKneeSite", "prolotherapy",
+    "prp", "corticosteroid", "hyaluronicAcid", "nsaid", "physicalTherapy", "kneeReplacement", "kellgrenLawrence",
+    "severeJointSpace", "painScore"};
+
+struct Statuses {
+  std::vector<std::string> history_procedure, history_medication_request, plan_care_plan, plan_service_request,
+      plan_procedure, replacement_service_request, prior_cell_procedure;
+};
+
+struct Thresholds {
+  int type1_age_below_years = 0;
+  double type1_injury_within_months = 0;
+  double type2_injury_older_than_months = 0;
+  double type2_oa_at_least_years = 0;
+  int type2_conservative_kinds_at_least = 0;
+  std::vector<Role> type2_conservative_kinds;
+  int type3_kl_grade_at_least = 0;
+  double type3_oa_at_least_years = 0;
+  int type3_prior_injection_kinds_at_least = 0;
+  std::vector<Role> type3_prior_injection_kinds;
+  long long single_shot_series_repeat_count_at_least = 0;
+  double single_shot_quantity_at_most = 0;
+  long long plan_series_repeat_count_at_least = 0;
+  double plan_procedure_within_months = 0;
+  double pain_nrs_at_least = 0;
+  double pain_months_after_at_least = 0;
+  double pain_relative_drop_below = 0;
+};
+
+struct Product {
+  std::string text;
+  std::optional<json::object> coding;  // a verified code, or none (text only)
+};
+
+struct PlanComponent {
+  std::string route;    // "intra-articular" | "periarticular"
+  std::string product;  // key into RuleSet::products
+  int sessions = 0;
+  int every_weeks = 0;
+  std::string text;
+  std::string note;
+  bool omit_when_keeping_cell_order = false;  // the kept cell order already is this component
+};
+
+struct Plan {
+  std::string title;
+  std::vector<PlanComponent> components;
+  std::string note;
+  std::vector<std::string> evidence;  // keys into RuleSet::evidence
+};
+
+struct Evidence {
+  std::string key;
+  std::string label;
+  std::string url;  // https://doi.org/<doi> or a plain URL
+  std::string summary;
+  bool verified = true;
+};
+
+struct OverrideReason {
+  std::string code;
+  std::string display;
+  std::vector<std::string> only_for;  // rule ids; empty = every card
+};
+
+struct CardStyle {
+  std::string indicator;
+  std::string topic_code;
+  std::string topic_display;
+  std::vector<std::string> links;  // evidence keys
+};
+
+}  // namespace rules::detail
+
+namespace rules {
+
+// Defined here (declared in engine.hpp) so the engine's parts can read it; callers outside
+// rules/ only hold it through shared_ptr<const RuleSet>.
+class RuleSet {
+ public:
+  using ValueSet = detail::ValueSet;
+  using Role = detail::Role;
+  using Plan = detail::Plan;
+  using Evidence = detail::Evidence;
+
+  std::string version;
+  detail::SystemTable systems;
+  std::vector<ValueSet> value_sets;
+  std::array<std::size_t, detail::kRoleCount> role_index{};
+  detail::TermMatcher matcher;
+  detail::Statuses statuses;
+  detail::Thresholds thresholds;
+  std::map<std::string, detail::Product, std::less<>> products;
+  std::array<Plan, 3> plans;  // types 1, 2, 3
+  std::vector<Evidence> evidence;
+  std::vector<detail::OverrideReason> override_reasons;
+  std::map<std::string, detail::CardStyle, std::less<>> card_styles;  // by rule id
+  std::string source_label, source_path, topic_system_path, override_reason_system_path;
+  json::object default_body_site;
+  // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
+  std::map<std::string, std::string, std::less<>> texts;
+
+  const ValueSet& vs(Role r) const noexcept { return value_sets[role_index[static_cast<std::size_t>(r)]]; }
+  // A text template; the loader guarantees every key the engine asks for exists.
+  std::string_view text(std::string_view key) const noexcept {
+    auto it = texts.find(key);
+    return it == texts.end() ? std::string_view{} : std::string_view(it->second);
+  }
+  const Evidence* find_evidence(std::string_view key) const noexcept {
+    for (const Evidence& e : evidence)
+      if (e.key == key) return &e;
+    return nullptr;
+  }
+  const Plan* plan_for(std::string_view type) const noexcept {
+    if (type == "1") return &plans[0];
+    if (type == "2") return &plans[1];
+    if (type == "3") return &plans[2];
+    return nullptr;
+  }
+};
+
+}  // namespace rules
+
+namespace rules::detail {
+
+// The template keys the engine uses and the placeholders each may contain; the loader checks
+// knee-oa.json against this table so a typo in a placeholder fails at load, not in a card.
+struct TextKey {
+  std::string_view key;
+  std::string_view placeholders;  // comma-separated names
+};
+std::span<const TextKey> required_text_keys() noexcept;
+
+}  // namespace rules::detail

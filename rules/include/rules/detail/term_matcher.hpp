@@ -1,0 +1,90 @@
+#pragma once
+// Free-text matching for rule terms: case-insensitive, on whole words, with word-prefix terms
+// ("amnio*"), multi-word terms that match across one space or hyphen ("msc-derived" ==
+// "MSC derived"), terms that count only next to another word (requires_any) and NegEx-style
+// negation ("no stem cells", "not amniotic"). A hand-written scanner, not std::regex: terms
+// come from data files, and regex backtracking on EHR free text is both slow and a ReDoS risk.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rules::detail {
+
+// What separates a token from the next one. Only `join` (exactly one space, tab or hyphen)
+// continues a multi-word term; `clause` (.,;:!?()[]{}| or a line break) also ends a negation scope.
+enum class Gap : std::uint8_t { join, soft, clause };
+
+struct Token {
+  std::string_view word;  // lower-case, points into TokenizedText's buffer
+  Gap gap_after = Gap::clause;
+};
+
+// A text normalised (ASCII lower case, curly apostrophes -> ', Unicode hyphens -> -,
+// no-break space -> space) and split into words. Reuse one object across texts so its buffers
+// are allocated once per evaluation, not once per text.
+class TokenizedText {
+ public:
+  TokenizedText() = default;
+  explicit TokenizedText(std::string_view text) { assign(text); }
+  TokenizedText(const TokenizedText&) = delete;  // tokens point into norm_
+  TokenizedText& operator=(const TokenizedText&) = delete;
+  void assign(std::string_view text);
+  std::span<const Token> tokens() const noexcept { return tokens_; }
+  bool empty() const noexcept { return tokens_.empty(); }
+
+ private:
+  std::string norm_;
+  std::vector<Token> tokens_;
+};
+
+// A compiled word sequence: "bone marrow aspirate" -> {bone, marrow, aspirate}.
+struct WordPattern {
+  std::vector<std::string> words;  // lower-case, normalised like TokenizedText
+  bool prefix_last = false;        // the term ended in '*': its last word is a word prefix
+
+  // Length in tokens of a match starting at tokens[i], or 0.
+  std::size_t match_at(std::span<const Token> tokens, std::size_t i) const noexcept;
+};
+
+// Compiles a term as written in a rule file. Returns nullopt and sets `error` for an empty
+// term, a '*' anywhere but at the end, or words separated by anything but a space or hyphen.
+std::optional<WordPattern> compile_pattern(std::string_view text, std::string& error);
+
+struct Term {
+  std::string text;                       // as written, for provenance and messages
+  WordPattern pattern;
+  std::vector<WordPattern> requires_any;  // when not empty, one must occur in the same text
+  bool verified = true;
+};
+
+struct NegationCue {
+  WordPattern pattern;
+  std::size_t max_words_between = 3;  // words allowed between the cue and the term
+};
+
+struct NegationRules {
+  std::vector<NegationCue> cues;
+  std::vector<WordPattern> clause_breaks;  // words that end a negation scope ("but")
+};
+
+class TermMatcher {
+ public:
+  TermMatcher() = default;
+  explicit TermMatcher(NegationRules negation) : negation_(std::move(negation)) {}
+
+  // The first term of `terms` that occurs in `text` without being negated, or nullptr.
+  const Term* find(const TokenizedText& text, std::span<const Term> terms) const noexcept;
+  bool any(const TokenizedText& text, std::span<const Term> terms) const noexcept {
+    return find(text, terms) != nullptr;
+  }
+  // True when a cue negates the words starting at tokens[start].
+  bool negated(std::span<const Token> tokens, std::size_t start) const noexcept;
+
+ private:
+  NegationRules negation_;
+};
+
+}  // namespace rules::detail

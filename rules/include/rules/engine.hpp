@@ -1,0 +1,79 @@
+#pragma once
+// The decision core: a pure function of (hook request, rule set, now) -> cards.
+// No I/O, no clocks, no globals: the caller reads rule files, supplies "now" and a UUID seed.
+#include "fhir/datetime.hpp"
+#include "fhir/json.hpp"
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace rules {
+
+namespace json = boost::json;
+
+// One rule data file as read by the caller: its path relative to the rules directory
+// (e.g. "knee-oa.json", "valuesets/prp.json") and its bytes.
+struct RuleFile {
+  std::string name;
+  std::string content;
+};
+
+struct LoadError {
+  std::string file;     // which file
+  std::string message;  // what is wrong, naming the field
+};
+
+class RuleSet;  // immutable once loaded; share it with std::shared_ptr<const RuleSet>
+
+// Parses and checks every file; on any error returns the first one and no rules, so a broken
+// edit never half-applies.
+std::variant<std::shared_ptr<const RuleSet>, LoadError> load_rule_set(std::span<const RuleFile> files);
+
+// The rules version: a content hash over all files (names and bytes), e.g. "sha256:ab12…".
+std::string_view version_of(const RuleSet& rules) noexcept;
+
+// A validated CDS Hooks request, as views into its parsed JSON (which must outlive the call).
+struct HookInput {
+  std::string_view hook;        // "order-select" | "order-sign" | "patient-view"
+  std::string_view service_id;  // e.g. "knee-oa-order-sign"
+  std::string_view hook_instance;
+  const json::object* context = nullptr;   // never null for a validated request
+  const json::object* prefetch = nullptr;  // may be null; keys: patient, conditions, procedures, observations
+};
+
+struct EvalOptions {
+  fhir::Instant now{};            // the clock, passed in
+  std::string_view uuid_seed;     // card and suggestion uuids are derived from it (name-based UUIDs)
+  std::string_view base_url;      // this service's public base URL, for source and override-reason URLs
+};
+
+// What the audit keeps of a card: never its free text beyond the summary.
+struct CardRecord {
+  std::string uuid;
+  std::string rule_id;
+  std::string indicator;
+  std::string summary;
+  std::vector<std::string> triggered_by;  // references, e.g. "ServiceRequest/sr-1"
+};
+
+// What the audit keeps of an evaluated draft order.
+struct OrderRecord {
+  std::string reference;           // "ServiceRequest/sr-1"
+  std::vector<std::string> codes;  // "system|code"
+  std::string category;            // "donor-derived" | "autologous" | "" (not a cell injection)
+};
+
+struct Evaluation {
+  json::array cards;                  // CDS Hooks 2.0 Card objects, ready to serialize
+  std::vector<CardRecord> card_records;
+  std::vector<OrderRecord> orders;
+  std::string patient_type;           // "1" | "2" | "3" | "unknown" | "" (not evaluated)
+};
+
+Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options);
+
+}  // namespace rules
