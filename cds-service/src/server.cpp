@@ -139,8 +139,6 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
     if (auto* err = std::get_if<std::string>(&tls)) return "tls: " + *err;
     impl->tls = std::get<std::unique_ptr<ssl::context>>(std::move(tls));
   }
-  impl->app = std::make_shared<App>(c, *impl->rules, *impl->audit);
-
   beast::error_code ec;
   auto address = net::ip::make_address(c.listen_host, ec);
   if (ec) return "listen: '" + c.listen_host + "' is not an IP address";
@@ -152,6 +150,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return "listen on " + c.listen_host + ":" + std::to_string(c.listen_port) + ": " + ec.message();
   impl->port = acceptor.local_endpoint().port();
+  impl->config.listen_port = impl->port;  // with port 0, base URLs name the port actually bound
+  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit);
   impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), impl->tls.get(), impl->app);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
