@@ -33,17 +33,15 @@ if command -v ccache >/dev/null; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake "${cmake_args[@]}"
-cmake --build build --target cds-service
+cmake --build build --target cds-service cds-token cds-eval
+
+# The demo EHR's public key as a JWK Set: the service trusts tokens signed by its private key.
+build/cds-service/cds-token --key certs/dev/ehr-es384.key --kid dev-ehr-es384 --jwks > certs/dev/ehr-jwks.json
 
 # The audit database (SQLite) lives here; it must be on a local disk.
 mkdir -p var
 
 # exec: the service becomes this process, so Ctrl-C / SIGTERM / SIGHUP reach it directly.
-exec build/cds-service/cds-service \
-  --listen 127.0.0.1:8443 \
-  --tls-cert certs/dev/server.crt \
-  --tls-key certs/dev/server.key \
-  --rules rules/data \
-  --audit-db var/audit.db \
-  --public-base-url https://127.0.0.1:8443 \
-  "$@"
+echo "run.sh: mint a token for each call (jti is single-use), e.g.:"
+echo "  TOKEN=\$(build/cds-service/cds-token --key certs/dev/ehr-es384.key --kid dev-ehr-es384 --iss https://ehr.example.org --sub demo-ehr --aud https://127.0.0.1:8443/cds-services)"
+exec build/cds-service/cds-service --config deploy/dev-config.json "$@"

@@ -47,8 +47,8 @@ bool is_json_content_type(std::string_view ct) {
 
 }  // namespace
 
-App::App(Config config, RulesStore& rules, AuditLog& audit)
-    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit) {
+App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth)
+    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit), auth_(auth) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -57,7 +57,8 @@ bool App::ready() const noexcept { return rules_.current() != nullptr && audit_.
 void App::add_cors(HttpResponse& res, std::string_view origin) const {
   if (origin.empty()) return;
   const auto& allowed = config_.cors_allowed_origins;
-  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+  const bool open = allowed.empty() ? !config_.auth.enabled : std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+  if (open) {
     res.set(http::field::access_control_allow_origin, "*");
     return;
   }
@@ -132,25 +133,50 @@ void App::handle(HttpRequest&& req, Respond respond) {
   if (!parts.empty() && parts[0] == "cds-services") {
     if (parts.size() == 1) {
       if (!get) return error(405, "use GET on /cds-services", "GET, OPTIONS");
+      if (!authenticate(req, base_url_ + "/cds-services", respond)) return;
       return respond(json_response(200, json::serialize(discovery_document()), req));
     }
     if (parts.size() == 2) {
       const ServiceDefinition* service = find_service(parts[1]);
       if (service == nullptr) return error(404, "no CDS service with id '" + parts[1] + "'");
       if (!post) return error(405, "use POST to invoke a CDS service", "POST, OPTIONS");
-      return invoke(*service, std::move(req), std::move(respond));
+      auto principal = authenticate(req, base_url_ + "/cds-services/" + std::string(service->id), respond);
+      if (!principal) return;
+      return invoke(*service, std::move(req), std::move(*principal), std::move(respond));
     }
   }
   error(404, "no such endpoint: " + std::string(url->path()));
 }
 
-void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Respond respond) {
+std::optional<Principal> App::authenticate(const HttpRequest& req, std::string_view audience, const Respond& respond) {
+  if (!config_.auth.enabled || auth_ == nullptr) return Principal{};
+  auto result = auth_->authenticate(req[http::field::authorization], audience, Clock::now());
+  if (auto* p = std::get_if<Principal>(&result)) return std::move(*p);
+  std::string why = std::get<AuthFailure>(result).description;
+  log(LogLevel::warning, "authentication refused: " + why);  // the reason, never the token
+  std::replace(why.begin(), why.end(), '"', '\'');
+  HttpResponse res = json_response(401, error_body({401, "authentication failed: " + why}), req);
+  res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");
+  respond(std::move(res));
+  return std::nullopt;
+}
+
+bool App::fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const {
+  // Development without auth: only a FHIR server on this machine, never an arbitrary host (SSRF).
+  if (!config_.auth.enabled) return is_loopback_url(fhir_server);
+  return principal.issuer != nullptr && fhir_server_allowed(principal.issuer->fhir_servers, fhir_server, false);
+}
+
+void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal principal, Respond respond) {
   const auto received = std::chrono::system_clock::now();
   const auto started = std::chrono::steady_clock::now();
   InvocationRecord record;
   record.received_at = iso_now(received);
   record.service_id = service.id;
   record.hook = service.hook;
+  record.jwt_iss = std::move(principal.iss);
+  record.jwt_sub = std::move(principal.sub);
+  record.tenant = std::move(principal.tenant);
 
   // Every outcome, refusals included, is recorded before it is answered.
   auto finish = [&](HttpResponse res, std::string outcome) {
@@ -183,6 +209,11 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Respond re
   record.hook_instance = hook.input.hook_instance;
   record.user_id = hook.user_id;
   record.encounter_id = hook.encounter_id;
+  if (!hook.fhir_server.empty() && !fhir_server_trusted(principal, hook.fhir_server)) {
+    // Not on this EHR's allowlist: behave as if no fhirServer was sent, and never connect to it.
+    log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
+    hook.fhir_server = {};
+  }
   if (auto e = check_data_available(hook)) return reject(*e);
 
   auto rules = rules_.current();

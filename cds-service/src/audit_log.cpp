@@ -16,6 +16,9 @@ constexpr const char* kMigrations[] = {
       hook          TEXT NOT NULL,
       service_id    TEXT NOT NULL,
       hook_instance TEXT NOT NULL,
+      tenant        TEXT,
+      jwt_iss       TEXT,
+      jwt_sub       TEXT,
       user_id       TEXT,
       encounter_id  TEXT,
       rules_version TEXT,
@@ -171,8 +174,9 @@ void AuditLog::run() {
 bool AuditLog::write_batch(std::vector<std::pair<InvocationRecord, Done>>& batch) {
   if (!exec(db_, "BEGIN IMMEDIATE")) return false;
   Statement inv(db_,
-                "INSERT INTO invocation(received_at, hook, service_id, hook_instance, user_id, encounter_id, "
-                "rules_version, outcome, http_status, latency_us, patient_type) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+                "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, user_id, "
+                "encounter_id, rules_version, outcome, http_status, latency_us, patient_type) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement card(db_,
                  "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by) VALUES(?,?,?,?,?,?)");
   Statement order(db_, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)");
@@ -180,8 +184,9 @@ bool AuditLog::write_batch(std::vector<std::pair<InvocationRecord, Done>>& batch
   for (auto it = batch.begin(); ok && it != batch.end(); ++it) {
     const InvocationRecord& r = it->first;
     ok = inv.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
-             .text(5, r.user_id).text(6, r.encounter_id).text(7, r.rules_version).text(8, r.outcome)
-             .integer(9, r.http_status).integer(10, r.latency_us).text(11, r.patient_type).step_done();
+             .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
+             .text(10, r.rules_version).text(11, r.outcome).integer(12, r.http_status).integer(13, r.latency_us)
+             .text(14, r.patient_type).step_done();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     for (const auto& c : r.cards)
       ok = ok && card.integer(1, id).text(2, c.uuid).text(3, c.rule_id).text(4, c.indicator).text(5, c.summary)

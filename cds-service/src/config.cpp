@@ -1,5 +1,7 @@
 #include "cds/config.hpp"
 
+#include "cds/http_url.hpp"
+
 #include "fhir/json.hpp"
 
 #include <boost/program_options.hpp>
@@ -42,9 +44,8 @@ bool parse_listen(std::string_view s, std::string& host, unsigned short& port) {
 }
 
 std::string check_base_url(const std::string& url) {
-  auto r = boost::urls::parse_absolute_uri(url);
-  if (!r) return "public_base_url '" + url + "' is not an absolute URL";
-  if (r->scheme() != "https" && r->scheme() != "http") return "public_base_url must use https (or http for development)";
+  auto r = parse_http_url(url);
+  if (!r) return "public_base_url '" + url + "' is not an absolute http(s) URL";
   if (r->has_query() || r->has_fragment()) return "public_base_url must not have a query or fragment";
   return {};
 }
@@ -131,6 +132,66 @@ struct Reader {
   }
 };
 
+void string_list(Reader& r, Section& s, std::string_view key, std::vector<std::string>& out) {
+  const json::value* v = s.get(key);
+  if (v == nullptr) return;
+  const json::array* a = v->if_array();
+  bool ok = a != nullptr;
+  if (ok) {
+    out.clear();
+    for (const json::value& e : *a) {
+      if (!e.is_string() || e.get_string().empty()) ok = false;
+      else out.emplace_back(e.get_string());
+    }
+  }
+  if (!ok) r.fail("'" + s.path(key) + "' must be an array of non-empty strings");
+}
+
+void seconds(Reader& r, Section& s, std::string_view key, std::chrono::seconds& out) {
+  long long n = out.count();
+  r.unsigned_number(s, key, n, 7ULL * 24 * 3600);
+  out = std::chrono::seconds(n);
+}
+
+void read_auth(Reader& r, const json::object& o, AuthConfig& auth) {
+  Section s(o, "auth.");
+  r.boolean(s, "enabled", auth.enabled);
+  string_list(r, s, "algorithms", auth.algorithms);
+  for (const auto& a : auth.algorithms)
+    if (!jose::parse_alg(a)) r.fail("'auth.algorithms' has \"" + a + "\": only ES256/384/512, RS256/384/512 and PS256/384/512 are supported (never none or HMAC)");
+  seconds(r, s, "clock_skew_s", auth.clock_skew);
+  seconds(r, s, "max_lifetime_s", auth.max_lifetime);
+  seconds(r, s, "jwks_cache_ttl_s", auth.jwks_cache_ttl);
+  seconds(r, s, "jwks_min_refresh_s", auth.jwks_min_refresh);
+  r.unsigned_number(s, "replay_cache_entries", auth.replay_cache_entries, 100'000'000);
+  if (const json::value* v = s.get("trusted_issuers")) {
+    const json::array* a = v->if_array();
+    if (a == nullptr) r.fail("'auth.trusted_issuers' must be an array");
+    for (std::size_t i = 0; a && i < a->size(); ++i) {
+      const json::object* io = (*a)[i].if_object();
+      std::string prefix = "auth.trusted_issuers[" + std::to_string(i) + "].";
+      if (io == nullptr) {
+        r.fail("'" + prefix.substr(0, prefix.size() - 1) + "' must be an object");
+        continue;
+      }
+      Section is(*io, prefix);
+      TrustedIssuer t;
+      r.string(is, "iss", t.iss);
+      r.path(is, "jwks_file", t.jwks_file);
+      r.string(is, "jwks_url", t.jwks_url);
+      string_list(r, is, "jku_allowlist", t.jku_allowlist);
+      string_list(r, is, "clients", t.clients);
+      string_list(r, is, "fhir_servers", t.fhir_servers);
+      r.done(is);
+      if (t.iss.empty()) r.fail("'" + prefix + "iss' is required");
+      if (t.jwks_file.empty() == t.jwks_url.empty() && t.jku_allowlist.empty())
+        r.fail("'" + prefix + "' needs exactly one of jwks_file or jwks_url (or a jku_allowlist)");
+      auth.trusted_issuers.push_back(std::move(t));
+    }
+  }
+  r.done(s);
+}
+
 }  // namespace
 
 std::string Config::base_url() const {
@@ -165,6 +226,7 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
     r.boolean(s, "enabled", c.tls_enabled);
     r.path(s, "cert", c.tls_cert);
     r.path(s, "key", c.tls_key);
+    r.path(s, "client_ca", c.tls_client_ca);
     r.done(s);
   }
   if (const json::object* audit = r.object(top, "audit")) {
@@ -192,6 +254,14 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
           else c.cors_allowed_origins.emplace_back(e.get_string());
         }
     }
+    r.done(s);
+  }
+  if (const json::object* auth = r.object(top, "auth")) read_auth(r, *auth, c.auth);
+  if (const json::object* outbound = r.object(top, "outbound")) {
+    Section s(*outbound, "outbound.");
+    std::filesystem::path ca;
+    r.path(s, "ca_file", ca);
+    c.outbound_ca_file = ca.string();
     r.done(s);
   }
   r.done(top);
@@ -257,6 +327,9 @@ std::string check_config(const Config& c) {
   if (c.tls_enabled && (c.tls_cert.empty() || c.tls_key.empty()))
     return "TLS needs --tls-cert and --tls-key (or --no-tls for local development)";
   if (c.limits.max_body_bytes == 0) return "max body must be at least 1 byte";
+  if (c.auth.enabled && c.auth.trusted_issuers.empty())
+    return "auth is enabled but auth.trusted_issuers is empty: configure the EHRs allowed to call "
+           "(see README), or set auth.enabled=false for local development only";
   if (!c.public_base_url.empty())
     if (auto err = check_base_url(c.public_base_url); !err.empty()) return err;
   return {};

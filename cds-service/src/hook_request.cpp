@@ -1,10 +1,11 @@
 #include "cds/hook_request.hpp"
 
+#include "cds/http_url.hpp"
+
 #include "fhir/bundle.hpp"
 #include "fhir/reference_index.hpp"
 #include "fhir/validate.hpp"
 
-#include <boost/url/parse.hpp>
 
 namespace cds {
 namespace json = boost::json;
@@ -128,8 +129,7 @@ std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const Se
   if (auto e = require_string(*root, "hookInstance", "hookInstance", r->input.hook_instance)) return *e;
   if (auto e = require_string(*root, "fhirServer", "fhirServer", r->fhir_server, false)) return *e;
   if (!r->fhir_server.empty()) {
-    auto u = boost::urls::parse_absolute_uri(r->fhir_server);
-    if (!u || (u->scheme() != "https" && u->scheme() != "http"))
+    if (!parse_http_url(r->fhir_server))
       return bad_request("'fhirServer' must be an absolute http(s) URL");
   }
   if (const json::value* auth = root->if_contains("fhirAuthorization")) {

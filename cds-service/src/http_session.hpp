@@ -171,8 +171,13 @@ class PlainSession : public HttpSession<PlainSession>, public std::enable_shared
 
 class SslSession : public HttpSession<SslSession>, public std::enable_shared_from_this<SslSession> {
  public:
-  SslSession(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<App> app)
-      : HttpSession(app), stream_(std::move(socket), ctx), handshake_timeout_(app->config().limits.header_timeout) {}
+  // The session shares ownership of its TLS context: a certificate reload (SIGHUP) swaps in a
+  // new context for new connections while this one finishes with the old.
+  SslSession(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, std::shared_ptr<App> app)
+      : HttpSession(app),
+        ctx_(std::move(ctx)),
+        stream_(std::move(socket), *ctx_),
+        handshake_timeout_(app->config().limits.header_timeout) {}
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_handshake(); });
   }
@@ -193,6 +198,7 @@ class SslSession : public HttpSession<SslSession>, public std::enable_shared_fro
   }
 
  private:
+  std::shared_ptr<ssl::context> ctx_;
   ssl::stream<beast::tcp_stream> stream_;
   std::chrono::milliseconds handshake_timeout_;
 };

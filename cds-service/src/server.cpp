@@ -1,6 +1,7 @@
 #include "cds/server.hpp"
 
 #include "cds/app.hpp"
+#include "cds/https_get.hpp"
 #include "cds/log.hpp"
 #include "http_session.hpp"
 
@@ -11,6 +12,7 @@
 #include <boost/beast/core/error.hpp>
 #include <openssl/ssl.h>
 
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -31,8 +33,9 @@ void log_connection_error(std::string_view where, const beast::error_code& ec) {
 // Accepts connections and hands each to a session on its own strand.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, tcp::acceptor acceptor, ssl::context* tls, std::shared_ptr<App> app)
-      : ioc_(ioc), acceptor_(std::move(acceptor)), tls_(tls), app_(std::move(app)) {}
+  using TlsSource = std::function<std::shared_ptr<ssl::context>()>;  // null function: plain HTTP
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, TlsSource tls, std::shared_ptr<App> app)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), tls_(std::move(tls)), app_(std::move(app)) {}
 
   void run() { do_accept(); }
   void close() {
@@ -55,7 +58,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers: don't wait for Nagle
-      if (tls_) std::make_shared<SslSession>(std::move(socket), *tls_, app_)->run();
+      if (tls_) std::make_shared<SslSession>(std::move(socket), tls_(), app_)->run();
       else std::make_shared<PlainSession>(std::move(socket), app_)->run();
     }
     do_accept();
@@ -63,12 +66,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
-  ssl::context* tls_;
+  TlsSource tls_;
   std::shared_ptr<App> app_;
 };
 
-std::variant<std::unique_ptr<ssl::context>, std::string> make_tls_context(const Config& c) {
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+std::variant<std::shared_ptr<ssl::context>, std::string> make_tls_context(const Config& c) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
                    ssl::context::single_dh_use);
@@ -83,7 +86,14 @@ std::variant<std::unique_ptr<ssl::context>, std::string> make_tls_context(const 
   ctx->use_private_key_file(c.tls_key.string(), ssl::context::pem, ec);
   if (ec) return "cannot load TLS key " + c.tls_key.string() + ": " + ec.message();
   if (SSL_CTX_check_private_key(native) != 1) return "TLS key does not match the certificate";
-  return ctx;
+  if (!c.tls_client_ca.empty()) {
+    // Mutual TLS: a client without a certificate from this CA fails the handshake.
+    ctx->load_verify_file(c.tls_client_ca.string(), ec);
+    if (ec) return "cannot load TLS client CA " + c.tls_client_ca.string() + ": " + ec.message();
+    SSL_CTX_set_client_CA_list(native, SSL_load_client_CA_file(c.tls_client_ca.c_str()));
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+  return std::shared_ptr<ssl::context>(std::move(ctx));
 }
 
 }  // namespace detail
@@ -94,9 +104,11 @@ struct Server::Impl {
   Config config;
   unsigned threads = 1;
   net::io_context ioc;
-  std::unique_ptr<ssl::context> tls;
+  std::shared_ptr<ssl::context> tls;  // guarded by tls_mutex: swapped on reload
+  std::mutex tls_mutex;
   std::unique_ptr<RulesStore> rules;
   std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<Authenticator> auth;
   std::shared_ptr<App> app;
   std::shared_ptr<Listener> listener;
   unsigned short port = 0;
@@ -137,7 +149,15 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   if (c.tls_enabled) {
     auto tls = make_tls_context(c);
     if (auto* err = std::get_if<std::string>(&tls)) return "tls: " + *err;
-    impl->tls = std::get<std::unique_ptr<ssl::context>>(std::move(tls));
+    impl->tls = std::get<std::shared_ptr<ssl::context>>(std::move(tls));
+  }
+  if (c.auth.enabled) {
+    HttpsGetOptions fetch_options;
+    fetch_options.ca_file = c.outbound_ca_file;
+    impl->auth = std::make_unique<Authenticator>(
+        c.auth, std::make_shared<MemoryReplayCache>(c.auth.replay_cache_entries),
+        [fetch_options](const std::string& url) { return https_get(url, fetch_options); });
+    if (auto err = impl->auth->load_keys(); !err.empty()) return "auth: " + err;
   }
   beast::error_code ec;
   auto address = net::ip::make_address(c.listen_host, ec);
@@ -151,8 +171,14 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   if (ec) return "listen on " + c.listen_host + ":" + std::to_string(c.listen_port) + ": " + ec.message();
   impl->port = acceptor.local_endpoint().port();
   impl->config.listen_port = impl->port;  // with port 0, base URLs name the port actually bound
-  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit);
-  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), impl->tls.get(), impl->app);
+  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit, impl->auth.get());
+  Listener::TlsSource tls_source;
+  if (impl->tls)
+    tls_source = [p = impl.get()] {
+      std::lock_guard lock(p->tls_mutex);
+      return p->tls;
+    };
+  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), std::move(tls_source), impl->app);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -169,8 +195,8 @@ void Server::run() {
   std::function<void(beast::error_code, int)> on_signal = [&](beast::error_code ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      if (auto err = reload(); !err.empty()) log(LogLevel::error, "reload refused, keeping the rules in force: " + err);
-      else log(LogLevel::info, "rules reloaded");
+      if (auto err = reload(); !err.empty()) log(LogLevel::error, "reload: kept what was in force for: " + err);
+      else log(LogLevel::info, "reloaded rules, keys and TLS certificate");
       return signals.async_wait(on_signal);
     }
     log(LogLevel::info, "shutting down");
@@ -186,6 +212,21 @@ void Server::run() {
 
 void Server::stop() { impl_->stop(); }
 
-std::string Server::reload() { return impl_->rules->reload(); }
+std::string Server::reload() {
+  std::string errors;
+  if (auto err = impl_->rules->reload(); !err.empty()) errors += "rules: " + err + "; ";
+  if (impl_->auth)
+    if (auto err = impl_->auth->load_keys(); !err.empty()) errors += "auth keys: " + err + "; ";
+  if (impl_->tls) {
+    auto tls = make_tls_context(impl_->config);
+    if (auto* err = std::get_if<std::string>(&tls)) {
+      errors += "tls: " + *err + "; ";
+    } else {
+      std::lock_guard lock(impl_->tls_mutex);
+      impl_->tls = std::get<std::shared_ptr<ssl::context>>(std::move(tls));
+    }
+  }
+  return errors;
+}
 
 }  // namespace cds

@@ -10,10 +10,19 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 
 bash "$src/certs/make-dev-certs.sh" "$work/certs" >/dev/null
+token_tool="$build/cds-service/cds-token"
+"$token_tool" --key "$work/certs/ehr-es384.key" --kid smoke-1 --jwks >"$work/jwks.json"
+cat >"$work/config.json" <<JSON
+{
+  "tls": { "cert": "certs/server.crt", "key": "certs/server.key" },
+  "rules_dir": "$src/rules/data",
+  "audit": { "db": "audit.db" },
+  "threads": 2,
+  "auth": { "trusted_issuers": [ { "iss": "https://ehr.smoke.test", "jwks_file": "jwks.json", "clients": ["smoke-ehr"] } ] }
+}
+JSON
 # Port 0: the kernel picks a free port and the service logs which one it got.
-"$build/cds-service/cds-service" --listen "127.0.0.1:0" --tls-cert "$work/certs/server.crt" \
-  --tls-key "$work/certs/server.key" --rules "$src/rules/data" --audit-db "$work/audit.db" \
-  --threads 2 2>"$work/service.log" &
+"$build/cds-service/cds-service" --config "$work/config.json" --listen "127.0.0.1:0" 2>"$work/service.log" &
 pid=$!
 
 fail() { echo "FAIL: $*"; echo "--- service log"; cat "$work/service.log"; exit 1; }
@@ -28,17 +37,22 @@ done
 [ -n "$port" ] || fail "service did not report its port"
 base="https://127.0.0.1:$port"
 curl_tls=(curl -sS --max-time 5 --cacert "$work/certs/ca.crt")
+# A fresh token per call: jti is single-use.
+token() { "$token_tool" --key "$work/certs/ehr-es384.key" --kid smoke-1 --iss https://ehr.smoke.test --sub smoke-ehr --aud "$base$1"; }
 
 ready=$("${curl_tls[@]}" "$base/readyz")
 [[ $ready == *'"status":"ready"'* && $ready == *'"rulesVersion":"sha256:'* ]] || fail "readyz: $ready"
 
-services=$("${curl_tls[@]}" "$base/cds-services")
+unauthorized=$("${curl_tls[@]}" -o /dev/null -w '%{http_code}' "$base/cds-services")
+[ "$unauthorized" = 401 ] || fail "discovery without a token answered $unauthorized"
+services=$("${curl_tls[@]}" -H "Authorization: Bearer $(token /cds-services)" "$base/cds-services")
 for id in knee-oa-order-select knee-oa-order-sign knee-oa-patient-view; do
   [[ $services == *"\"id\":\"$id\""* ]] || fail "discovery lacks $id: $services"
 done
 
 fixture="$src/tests/fixtures/requests/01-amniotic-fluid-order-sign-type3.json"
 answer=$("${curl_tls[@]}" -H 'Content-Type: application/json' --data-binary @"$fixture" \
+  -H "Authorization: Bearer $(token /cds-services/knee-oa-order-sign)" \
   -w '\n%{http_code}' "$base/cds-services/knee-oa-order-sign")
 code=${answer##*$'\n'}
 [ "$code" = 200 ] || fail "invocation status $code: $answer"

@@ -4,6 +4,7 @@
 // Sessions hand it a parsed request and a callback; it never touches sockets.
 #include "cds/api_error.hpp"
 #include "cds/audit.hpp"
+#include "cds/auth.hpp"
 #include "cds/config.hpp"
 #include "cds/rules_store.hpp"
 
@@ -22,7 +23,8 @@ class App {
   // `respond` may be called on another thread (the audit writer); it must not block.
   using Respond = std::function<void(HttpResponse&&)>;
 
-  App(Config config, RulesStore& rules, AuditLog& audit);
+  // `auth` may be null only when config.auth.enabled is false.
+  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth);
   void handle(HttpRequest&& request, Respond respond);
 
   // A response for an error found before the request could be routed (by the session:
@@ -33,7 +35,10 @@ class App {
   const Config& config() const noexcept { return config_; }
 
  private:
-  void invoke(const struct ServiceDefinition& service, HttpRequest&& request, Respond respond);
+  void invoke(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
+  // Authenticates the caller for `audience`; on failure answers 401 itself and returns nullopt.
+  std::optional<Principal> authenticate(const HttpRequest& request, std::string_view audience, const Respond& respond);
+  bool fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const;
   HttpResponse json_response(unsigned status, std::string body, const HttpRequest& request) const;
   void add_cors(HttpResponse& response, std::string_view origin) const;
 
@@ -41,6 +46,7 @@ class App {
   std::string base_url_;
   RulesStore& rules_;
   AuditLog& audit_;
+  Authenticator* auth_;
 };
 
 }  // namespace cds

@@ -25,6 +25,7 @@ struct InvocationRecord {
   std::string received_at;  // ISO 8601 UTC
   std::string hook, service_id, hook_instance;
   std::string user_id, encounter_id;
+  std::string jwt_iss, jwt_sub, tenant;
   std::string rules_version;
   std::string outcome;  // "ok" | "incomplete" | "rejected"
   unsigned http_status = 200;

@@ -1,6 +1,8 @@
 #pragma once
 // Service configuration: a JSON file (unknown keys are an error naming the key) overridden by
 // command-line flags. Relative paths in the file resolve against the file's own directory.
+#include "cds/auth.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -26,10 +28,14 @@ struct Config {
   bool tls_enabled = true;
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  std::filesystem::path tls_client_ca;  // set: mutual TLS, clients must present a certificate it signed
   std::filesystem::path rules_dir = "rules/data";
   std::filesystem::path audit_db = "var/audit.db";
   Limits limits;
-  std::vector<std::string> cors_allowed_origins;  // empty: "*" (auth is not enforced yet)
+  // Empty: "*" when auth is disabled (development), otherwise no cross-origin access.
+  std::vector<std::string> cors_allowed_origins;
+  AuthConfig auth;
+  std::string outbound_ca_file;  // CA bundle for outbound HTTPS (JWKS, FHIR); empty: system store
 
   // The base URL cards and JWT audiences use: public_base_url, or scheme://listen.
   std::string base_url() const;

@@ -19,7 +19,9 @@ class Server {
   void start();                          // runs the I/O threads in the background
   void run();                            // start() and wait until stop() or a signal
   void stop();                           // stops accepting, ends I/O threads, flushes the audit
-  std::string reload();                  // re-reads rules (SIGHUP); empty on success
+  // SIGHUP: re-reads rules, JWKS files and the TLS certificate; each part that fails keeps
+  // what is in force. Empty on success, else what was refused.
+  std::string reload();
 
  private:
   struct Impl;

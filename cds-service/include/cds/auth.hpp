@@ -1,0 +1,109 @@
+#pragma once
+// CDS Hooks 2.0 client authentication: every call carries a JWT signed by a trusted EHR
+// (issuer). Checks the signature (OpenSSL), the issuer, client, audience, lifetime and jti
+// (single use). Keys come from a JWKS file or URL per issuer, or a `jku` on its allowlist.
+#include "cds/jose.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace cds {
+
+struct TrustedIssuer {
+  std::string iss;
+  std::filesystem::path jwks_file;         // one of jwks_file / jwks_url
+  std::string jwks_url;
+  std::vector<std::string> jku_allowlist;  // exact URLs a token's jku may name
+  std::vector<std::string> clients;        // allowed `sub` values; empty: any
+  std::vector<std::string> fhir_servers;   // fhirServer base URLs this EHR may send us to
+};
+
+struct AuthConfig {
+  bool enabled = true;
+  std::vector<TrustedIssuer> trusted_issuers;
+  std::vector<std::string> algorithms{"ES384", "RS384"};
+  std::chrono::seconds clock_skew{60};
+  std::chrono::seconds max_lifetime{300};  // exp - iat, beyond the skew
+  std::size_t replay_cache_entries = 100'000;
+  std::chrono::seconds jwks_cache_ttl{3600};
+  std::chrono::seconds jwks_min_refresh{60};  // at most one refetch per issuer this often
+};
+
+using Clock = std::chrono::system_clock;
+
+// Remembers jti values until their token expires. An interface so that a shared store
+// (PostgreSQL, Redis) can replace the in-memory one when the service runs on several nodes.
+class ReplayCache {
+ public:
+  virtual ~ReplayCache() = default;
+  // True the first time `key` is seen (and remembers it until `expires`); false on a replay,
+  // or when the cache is full of unexpired entries (fail closed).
+  virtual bool first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) = 0;
+};
+
+class MemoryReplayCache final : public ReplayCache {
+ public:
+  explicit MemoryReplayCache(std::size_t capacity) : capacity_(capacity) {}
+  bool first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) override;
+ private:
+  std::mutex mutex_;
+  std::size_t capacity_;
+  std::unordered_map<std::string, Clock::time_point> seen_;
+};
+
+struct Principal {
+  std::string iss, sub, tenant, jti;
+  const TrustedIssuer* issuer = nullptr;
+};
+
+struct AuthFailure {
+  std::string description;  // safe to return and log: never the token itself
+};
+
+// Fetches a URL's body (JWKS over HTTPS); nullopt on any failure. Injected so tests and the
+// service choose the transport.
+using Fetch = std::function<std::optional<std::string>(const std::string& url)>;
+
+class Authenticator {
+ public:
+  Authenticator(AuthConfig config, std::shared_ptr<ReplayCache> replay, Fetch fetch);
+  // Loads every issuer's JWKS file (and URL, when reachable). Error text on a bad file.
+  std::string load_keys();
+  std::variant<Principal, AuthFailure> authenticate(std::string_view authorization_header, std::string_view audience,
+                                                    Clock::time_point now);
+  const AuthConfig& config() const noexcept { return config_; }
+
+ private:
+  struct KeySet {
+    std::vector<jose::PublicKey> keys;
+    Clock::time_point fetched{};
+  };
+  std::shared_ptr<const jose::PublicKey> find_key(const TrustedIssuer& issuer, std::string_view jku, std::string_view kid,
+                                  Clock::time_point now, std::string& why);
+  std::shared_ptr<const KeySet> key_set(const std::string& source) const;
+
+  AuthConfig config_;
+  std::vector<jose::Alg> algorithms_;
+  std::shared_ptr<ReplayCache> replay_;
+  Fetch fetch_;
+  mutable std::mutex keys_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const KeySet>> keys_;  // by JWKS file path or URL
+};
+
+// SSRF guard: may a request from this issuer make us call `fhir_server`? Exact scheme, host
+// and port, and a path prefix on segment boundaries; https only, except loopback http when
+// `development` is true.
+bool fhir_server_allowed(std::span<const std::string> allowlist, std::string_view fhir_server, bool development);
+// An http(s) URL whose host is a loopback address or "localhost".
+bool is_loopback_url(std::string_view url);
+
+}  // namespace cds
