@@ -6,49 +6,15 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
-#include <openssl/rand.h>
 
 #include <chrono>
-#include <ctime>
 
 namespace cds {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-namespace {
-
-std::string iso_now(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
-}
-
-// A fresh seed per invocation: card uuids are derived from it (the rules stay pure).
-std::string random_seed() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char b : bytes) s += hex[b >> 4], s += hex[b & 15];
-  return s;
-}
-
-bool is_json_content_type(std::string_view ct) {
-  auto semi = ct.find(';');
-  auto media = ct.substr(0, semi);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return boost::beast::iequals(media, "application/json") || boost::beast::iequals(media, "application/fhir+json");
-}
-
-}  // namespace
-
-App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth)
-    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit), auth_(auth) {
+App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir)
+    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit), auth_(auth), fhir_(fhir) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -165,75 +131,6 @@ bool App::fhir_server_trusted(const Principal& principal, std::string_view fhir_
   // Development without auth: only a FHIR server on this machine, never an arbitrary host (SSRF).
   if (!config_.auth.enabled) return is_loopback_url(fhir_server);
   return principal.issuer != nullptr && fhir_server_allowed(principal.issuer->fhir_servers, fhir_server, false);
-}
-
-void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal principal, Respond respond) {
-  const auto received = std::chrono::system_clock::now();
-  const auto started = std::chrono::steady_clock::now();
-  InvocationRecord record;
-  record.received_at = iso_now(received);
-  record.service_id = service.id;
-  record.hook = service.hook;
-  record.jwt_iss = std::move(principal.iss);
-  record.jwt_sub = std::move(principal.sub);
-  record.tenant = std::move(principal.tenant);
-
-  // Every outcome, refusals included, is recorded before it is answered.
-  auto finish = [&](HttpResponse res, std::string outcome) {
-    record.outcome = std::move(outcome);
-    record.http_status = res.result_int();
-    record.latency_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    const bool advice = res.result_int() == 200;
-    const unsigned version = req.version();
-    const bool keep_alive = req.keep_alive();
-    const std::string origin(req[http::field::origin]);
-    audit_.submit(std::move(record), [this, res = std::move(res), respond = std::move(respond), advice, version,
-                                      keep_alive, origin](bool durable) mutable {
-      if (durable || !advice) return respond(std::move(res));
-      // Advice without a record is not allowed.
-      log(LogLevel::error, "audit commit failed: answering 503");
-      HttpResponse unavailable = error_response({503, "the audit store cannot be written; try again later"}, version, origin);
-      unavailable.keep_alive(keep_alive);
-      unavailable.set(http::field::retry_after, "5");
-      respond(std::move(unavailable));
-    });
-  };
-  auto reject = [&](const ApiError& e) { finish(json_response(e.status, error_body(e), req), "rejected"); };
-
-  if (!is_json_content_type(req[http::field::content_type]))
-    return reject({415, "Content-Type must be application/json"});
-  auto parsed = parse_hook_request(service, req.body());
-  if (auto* e = std::get_if<ApiError>(&parsed)) return reject(*e);
-  auto& hook = *std::get<std::unique_ptr<HookRequest>>(parsed);
-  record.hook_instance = hook.input.hook_instance;
-  record.user_id = hook.user_id;
-  record.encounter_id = hook.encounter_id;
-  if (!hook.fhir_server.empty() && !fhir_server_trusted(principal, hook.fhir_server)) {
-    // Not on this EHR's allowlist: behave as if no fhirServer was sent, and never connect to it.
-    log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
-    hook.fhir_server = {};
-  }
-  if (auto e = check_data_available(hook)) return reject(*e);
-
-  auto rules = rules_.current();
-  record.rules_version = rules::version_of(*rules);
-  const std::string seed = random_seed();
-  rules::EvalOptions options{std::chrono::floor<std::chrono::seconds>(received), seed, base_url_};
-  rules::Evaluation eval;
-  try {
-    eval = rules::evaluate(hook.input, *rules, options);
-  } catch (const std::exception& ex) {
-    log(LogLevel::error, std::string("rule evaluation failed: ") + ex.what());
-    return finish(json_response(500, error_body({500, "rule evaluation failed"}), req), "rejected");
-  }
-  record.patient_type = eval.patient_type;
-  record.cards = std::move(eval.card_records);
-  record.orders = std::move(eval.orders);
-  // Data the client did not prefetch and we could not fetch: advise only on what we have.
-  std::string outcome = hook.missing_prefetch.empty() ? "ok" : "incomplete";
-  json::object body{{"cards", std::move(eval.cards)}};
-  finish(json_response(200, json::serialize(body), req), std::move(outcome));
 }
 
 }  // namespace cds

@@ -257,6 +257,12 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
     r.done(s);
   }
   if (const json::object* auth = r.object(top, "auth")) read_auth(r, *auth, c.auth);
+  if (const json::object* fhir = r.object(top, "fhir")) {
+    Section s(*fhir, "fhir.");
+    r.millis(s, "timeout_ms", c.fhir.timeout);
+    r.unsigned_number(s, "max_resources", c.fhir.max_resources, 100'000);
+    r.done(s);
+  }
   if (const json::object* outbound = r.object(top, "outbound")) {
     Section s(*outbound, "outbound.");
     std::filesystem::path ca;

@@ -2,6 +2,8 @@
 
 #include "cds/app.hpp"
 #include "cds/https_get.hpp"
+#include "cds/prefetch.hpp"
+#include "cds/services.hpp"
 #include "cds/log.hpp"
 #include "http_session.hpp"
 
@@ -109,6 +111,7 @@ struct Server::Impl {
   std::unique_ptr<RulesStore> rules;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<FhirClient> fhir;
   std::shared_ptr<App> app;
   std::shared_ptr<Listener> listener;
   unsigned short port = 0;
@@ -136,6 +139,9 @@ Server::~Server() = default;
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config) {
   if (auto err = check_config(config); !err.empty()) return err;
+  for (const auto& service : services())
+    for (const auto& t : service.prefetch)
+      if (auto err = check_prefetch_template(t.query); !err.empty()) return "service " + std::string(service.id) + ": " + err;
   unsigned n = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   auto impl = std::make_unique<Impl>(std::move(config), n);
   const Config& c = impl->config;
@@ -171,7 +177,11 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   if (ec) return "listen on " + c.listen_host + ":" + std::to_string(c.listen_port) + ": " + ec.message();
   impl->port = acceptor.local_endpoint().port();
   impl->config.listen_port = impl->port;  // with port 0, base URLs name the port actually bound
-  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit, impl->auth.get());
+  FhirClientOptions fhir_options;
+  fhir_options.ca_file = c.outbound_ca_file;
+  fhir_options.max_resources = c.fhir.max_resources;
+  impl->fhir = std::make_unique<FhirClient>(impl->ioc.get_executor(), fhir_options);
+  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit, impl->auth.get(), impl->fhir.get());
   Listener::TlsSource tls_source;
   if (impl->tls)
     tls_source = [p = impl.get()] {

@@ -47,7 +47,11 @@ bool Condition::is_active() const noexcept {
     for (Coding c : ver.codings()) v = c.code();  // EHRs sometimes omit the system
   if (v == "refuted" || v == "entered-in-error") return false;
   auto cs = clinical_status();
-  if (!cs.present()) return field(o_, "abatementDateTime") == nullptr && field(o_, "abatementPeriod") == nullptr;
+  if (!cs.present()) {
+    for (std::string_view k : {"abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange", "abatementString"})
+      if (field(o_, k) != nullptr) return false;
+    return true;
+  }
   std::string_view c = cs.code_in(clinical);
   if (c.empty())
     for (Coding k : cs.codings()) c = k.code();

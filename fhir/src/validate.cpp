@@ -128,9 +128,15 @@ void validate_object(const json::object& o, const std::string& prefix, std::vect
   }
   if (rt->get_string() != "Bundle") return;
   if (const json::array* entries = array_field(&o, "entry"))
-    for (std::size_t i = 0; i < entries->size(); ++i)
-      if (const json::object* r = object_field((*entries)[i].if_object(), "resource"))
-        validate_object(*r, type + ".entry[" + std::to_string(i) + "].resource.", out);
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const std::string entry = type + ".entry[" + std::to_string(i) + "].resource";
+      const json::value* r = field((*entries)[i].if_object(), "resource");
+      if (r == nullptr) continue;
+      if (const json::object* ro = r->if_object())
+        validate_object(*ro, entry + ".", out);
+      else
+        out.push_back({entry, "expected a resource object"});
+    }
 }
 
 }  // namespace

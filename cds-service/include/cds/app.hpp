@@ -6,6 +6,7 @@
 #include "cds/audit.hpp"
 #include "cds/auth.hpp"
 #include "cds/config.hpp"
+#include "cds/fhir_client.hpp"
 #include "cds/rules_store.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -23,8 +24,9 @@ class App {
   // `respond` may be called on another thread (the audit writer); it must not block.
   using Respond = std::function<void(HttpResponse&&)>;
 
-  // `auth` may be null only when config.auth.enabled is false.
-  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth);
+  // `auth` may be null only when config.auth.enabled is false; `fhir` may be null when no
+  // fallback fetching is wanted (missing prefetch is then answered 412).
+  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir);
   void handle(HttpRequest&& request, Respond respond);
 
   // A response for an error found before the request could be routed (by the session:
@@ -35,7 +37,12 @@ class App {
   const Config& config() const noexcept { return config_; }
 
  private:
+  // The invocation pipeline, one function per step (src/invocation.cpp).
+  struct Invocation;
   void invoke(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
+  void gather(std::shared_ptr<Invocation> inv);
+  void evaluate(std::shared_ptr<Invocation> inv);
+  void finish(std::shared_ptr<Invocation> inv, HttpResponse response, std::string outcome);
   // Authenticates the caller for `audience`; on failure answers 401 itself and returns nullopt.
   std::optional<Principal> authenticate(const HttpRequest& request, std::string_view audience, const Respond& respond);
   bool fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const;
@@ -47,6 +54,7 @@ class App {
   RulesStore& rules_;
   AuditLog& audit_;
   Authenticator* auth_;
+  FhirClient* fhir_;
 };
 
 }  // namespace cds

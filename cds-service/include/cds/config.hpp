@@ -20,6 +20,11 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{60'000};
 };
 
+struct FhirSettings {
+  std::chrono::milliseconds timeout{2000};  // budget for fetching missing prefetch, per invocation
+  std::size_t max_resources = 1000;         // per query, across pages
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 8443;
@@ -35,6 +40,7 @@ struct Config {
   // Empty: "*" when auth is disabled (development), otherwise no cross-origin access.
   std::vector<std::string> cors_allowed_origins;
   AuthConfig auth;
+  FhirSettings fhir;
   std::string outbound_ca_file;  // CA bundle for outbound HTTPS (JWKS, FHIR); empty: system store
 
   // The base URL cards and JWT audiences use: public_base_url, or scheme://listen.

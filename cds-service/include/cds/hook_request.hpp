@@ -25,6 +25,10 @@ struct HookRequest {
   // Prefetch keys the service asked for that the client did not satisfy (absent, or an
   // OperationOutcome instead of data). A key sent as null was satisfied with "no data".
   std::vector<std::string_view> missing_prefetch;
+  // After gathering: the prefetch the rules read (the client's plus what we fetched), and the
+  // keys we could get neither way — the rules must not flag what depends on them.
+  boost::json::value gathered_prefetch;
+  std::vector<std::string_view> unavailable;
 };
 
 // Parses `body` and checks it against CDS Hooks 2.0 and the service's hook. Errors name the

@@ -65,6 +65,8 @@ class Procedure : public Resource {
   std::string_view status() const noexcept { return string_field(o_, "status"); }
   Period performed() const noexcept;  // performedDateTime or performedPeriod
   ObjectRange<CodeableConcept> reason_codes() const noexcept { return ObjectRange<CodeableConcept>(array_field(o_, "reasonCode")); }
+  // Products used (e.g. the HCPCS drug code of an injection): part of what a history entry was.
+  ObjectRange<CodeableConcept> used_codes() const noexcept { return ObjectRange<CodeableConcept>(array_field(o_, "usedCode")); }
 };
 
 class ObservationComponent {

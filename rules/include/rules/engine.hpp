@@ -43,7 +43,14 @@ struct HookInput {
   std::string_view hook_instance;
   const json::object* context = nullptr;   // never null for a validated request
   const json::object* prefetch = nullptr;  // may be null; keys: patient, conditions, procedures, observations
+  // Prefetch keys whose data could be had neither from the client nor by fetching. Absent data
+  // is not "no data": a rule whose verdict depends on such a key must not flag.
+  std::span<const std::string_view> unavailable;
 };
+
+// The key of our object inside every card's `extension`:
+// {"provenance": {"ruleId", "rulesVersion", "triggeredBy": [references], "patientType"?}}.
+inline constexpr std::string_view kProvenanceExtensionKey = "provenance";
 
 struct EvalOptions {
   fhir::Instant now{};            // the clock, passed in
