@@ -13,8 +13,15 @@ namespace cds {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir)
-    : config_(std::move(config)), base_url_(config_.base_url()), rules_(rules), audit_(audit), auth_(auth), fhir_(fhir) {
+App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir,
+         Pseudonymizer pseudonymize)
+    : config_(std::move(config)),
+      base_url_(config_.base_url()),
+      rules_(rules),
+      audit_(audit),
+      auth_(auth),
+      fhir_(fhir),
+      pseudonymize_(std::move(pseudonymize)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -55,6 +62,14 @@ HttpResponse App::error_response(const ApiError& e, unsigned version, std::strin
   res.body() = error_body(e);
   res.prepare_payload();
   add_cors(res, origin);
+  return res;
+}
+
+HttpResponse App::audit_unavailable(unsigned version, bool keep_alive, std::string_view origin) const {
+  log(LogLevel::error, "audit commit failed: answering 503");
+  HttpResponse res = error_response({503, "the audit store cannot be written; try again later"}, version, origin);
+  res.keep_alive(keep_alive);
+  res.set(http::field::retry_after, "5");
   return res;
 }
 
@@ -109,6 +124,14 @@ void App::handle(HttpRequest&& req, Respond respond) {
       auto principal = authenticate(req, base_url_ + "/cds-services/" + std::string(service->id), respond);
       if (!principal) return;
       return invoke(*service, std::move(req), std::move(*principal), std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "feedback") {
+      const ServiceDefinition* service = find_service(parts[1]);
+      if (service == nullptr) return error(404, "no CDS service with id '" + parts[1] + "'");
+      if (!post) return error(405, "use POST to send feedback", "POST, OPTIONS");
+      auto principal = authenticate(req, base_url_ + "/cds-services/" + std::string(service->id) + "/feedback", respond);
+      if (!principal) return;
+      return feedback(*service, std::move(req), std::move(*principal), std::move(respond));
     }
   }
   error(404, "no such endpoint: " + std::string(url->path()));

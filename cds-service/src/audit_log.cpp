@@ -2,17 +2,23 @@
 
 #include "fhir/json.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 namespace cds {
 namespace {
 
-// Versioned schema: migrations[i] takes the database from user_version i to i + 1.
+// Versioned schema: kMigrations[i] takes the database from user_version i to i + 1.
 constexpr const char* kMigrations[] = {
     R"sql(
     CREATE TABLE invocation (
       id            INTEGER PRIMARY KEY,
-      received_at   TEXT NOT NULL,
+      received_at   TEXT NOT NULL,            -- ISO 8601 UTC
       hook          TEXT NOT NULL,
       service_id    TEXT NOT NULL,
       hook_instance TEXT NOT NULL,
@@ -21,30 +27,49 @@ constexpr const char* kMigrations[] = {
       jwt_sub       TEXT,
       user_id       TEXT,
       encounter_id  TEXT,
+      patient_ref   TEXT,                     -- HMAC-SHA256 pseudonym unless disabled
       rules_version TEXT,
-      outcome       TEXT NOT NULL,
+      outcome       TEXT NOT NULL,            -- ok | incomplete | rejected
       http_status   INTEGER NOT NULL,
       latency_us    INTEGER NOT NULL,
       patient_type  TEXT
     );
     CREATE INDEX invocation_received ON invocation(received_at);
     CREATE TABLE card (
-      id            INTEGER PRIMARY KEY,
-      invocation_id INTEGER NOT NULL REFERENCES invocation(id),
-      uuid          TEXT NOT NULL,
-      rule_id       TEXT NOT NULL,
-      indicator     TEXT NOT NULL,
-      summary       TEXT NOT NULL,
-      triggered_by  TEXT NOT NULL
+      id               INTEGER PRIMARY KEY,
+      invocation_id    INTEGER NOT NULL REFERENCES invocation(id),
+      uuid             TEXT NOT NULL UNIQUE,
+      rule_id          TEXT NOT NULL,
+      indicator        TEXT NOT NULL,
+      summary          TEXT NOT NULL,
+      triggered_by     TEXT NOT NULL,         -- JSON array of references
+      override_reasons TEXT NOT NULL,         -- JSON array of "system|code"
+      suggestions      TEXT NOT NULL          -- JSON array of suggestion uuids
     );
-    CREATE INDEX card_uuid ON card(uuid);
+    CREATE INDEX card_invocation ON card(invocation_id);
     CREATE TABLE evaluated_order (
       id            INTEGER PRIMARY KEY,
       invocation_id INTEGER NOT NULL REFERENCES invocation(id),
       reference     TEXT NOT NULL,
-      codes         TEXT NOT NULL,
-      category      TEXT NOT NULL
+      codes         TEXT NOT NULL,            -- JSON array of "system|code"
+      category      TEXT NOT NULL             -- donor-derived | autologous | ''
     );
+    CREATE INDEX order_invocation ON evaluated_order(invocation_id);
+    CREATE TABLE feedback (
+      id                   INTEGER PRIMARY KEY,
+      received_at          TEXT NOT NULL,
+      card_uuid            TEXT NOT NULL REFERENCES card(uuid),
+      service_id           TEXT NOT NULL,
+      outcome              TEXT NOT NULL,     -- accepted | overridden
+      accepted_suggestions TEXT NOT NULL,     -- JSON array of suggestion uuids
+      override_reason      TEXT,              -- "system|code"
+      has_user_comment     INTEGER NOT NULL,  -- the comment is free text and is not stored
+      outcome_timestamp    TEXT NOT NULL,
+      jwt_iss              TEXT,
+      jwt_sub              TEXT,
+      tenant               TEXT
+    );
+    CREATE INDEX feedback_card ON feedback(card_uuid);
     )sql",
 };
 
@@ -65,20 +90,39 @@ class Statement {
   }
   bool step_done() {
     int rc = sqlite3_step(s_);
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
+    reset();
     return rc == SQLITE_DONE;
   }
+  bool step_row() { return sqlite3_step(s_) == SQLITE_ROW; }
+  std::string column(int i) {
+    auto* t = sqlite3_column_text(s_, i);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
  private:
   sqlite3_stmt* s_ = nullptr;
 };
 
 bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
-std::string join_json(const std::vector<std::string>& items) {
+std::string json_list(const std::vector<std::string>& items) {
   boost::json::array a;
   for (const auto& s : items) a.emplace_back(s);
   return boost::json::serialize(a);
+}
+
+std::vector<std::string> parse_list(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (!ec && v.is_array())
+    for (const auto& e : v.get_array())
+      if (e.is_string()) out.emplace_back(e.get_string());
+  return out;
 }
 
 std::string migrate(sqlite3* db) {
@@ -100,35 +144,83 @@ std::string migrate(sqlite3* db) {
   return {};
 }
 
+sqlite3* open_connection(const std::filesystem::path& file, int flags, std::string& error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    error = "cannot open audit database " + file.string() + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+bool write_invocation(sqlite3* db, const InvocationRecord& r) {
+  Statement inv(db,
+                "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, user_id, "
+                "encounter_id, patient_ref, rules_version, outcome, http_status, latency_us, patient_type) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Statement card(db,
+                 "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by, override_reasons, "
+                 "suggestions) VALUES(?,?,?,?,?,?,?,?)");
+  Statement order(db, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)");
+  if (!inv.ok() || !card.ok() || !order.ok()) return false;
+  bool ok = inv.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
+                .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
+                .text(10, r.patient_ref).text(11, r.rules_version).text(12, r.outcome).integer(13, r.http_status)
+                .integer(14, r.latency_us).text(15, r.patient_type).step_done();
+  const std::int64_t id = sqlite3_last_insert_rowid(db);
+  for (const auto& c : r.cards)
+    ok = ok && card.integer(1, id).text(2, c.card.uuid).text(3, c.card.rule_id).text(4, c.card.indicator)
+                   .text(5, c.card.summary).text(6, json_list(c.card.triggered_by))
+                   .text(7, json_list(c.override_reason_codes)).text(8, json_list(c.suggestion_uuids)).step_done();
+  for (const auto& o : r.orders)
+    ok = ok && order.integer(1, id).text(2, o.reference).text(3, json_list(o.codes)).text(4, o.category).step_done();
+  return ok;
+}
+
+bool write_feedback(sqlite3* db, const std::vector<FeedbackRecord>& items) {
+  Statement fb(db,
+               "INSERT INTO feedback(received_at, card_uuid, service_id, outcome, accepted_suggestions, override_reason, "
+               "has_user_comment, outcome_timestamp, jwt_iss, jwt_sub, tenant) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  bool ok = fb.ok();
+  for (const auto& f : items)
+    ok = ok && fb.text(1, f.received_at).text(2, f.card_uuid).text(3, f.service_id).text(4, f.outcome)
+                   .text(5, json_list(f.accepted_suggestions)).text(6, f.override_reason)
+                   .integer(7, f.has_user_comment ? 1 : 0).text(8, f.outcome_timestamp).text(9, f.jwt_iss)
+                   .text(10, f.jwt_sub).text(11, f.tenant).step_done();
+  return ok;
+}
+
 }  // namespace
 
 std::variant<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::filesystem::path& file) {
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string err = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return "cannot open audit database " + file.string() + ": " + err;
-  }
+  std::string error;
+  sqlite3* db = open_connection(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
+  if (!db) return error;
   // WAL lets report readers run beside the writer; synchronous=FULL makes every COMMIT an
   // fsync, which is what "acknowledged means recorded" requires.
-  sqlite3_busy_timeout(db, 5000);
   if (!exec(db, "PRAGMA journal_mode=WAL") || !exec(db, "PRAGMA synchronous=FULL") ||
       !exec(db, "PRAGMA foreign_keys=ON")) {
-    std::string err = sqlite3_errmsg(db);
+    error = "cannot configure audit database " + file.string() + ": " + sqlite3_errmsg(db);
     sqlite3_close(db);
-    return "cannot configure audit database " + file.string() + ": " + err;
+    return error;
   }
   if (auto err = migrate(db); !err.empty()) {
     sqlite3_close(db);
     return err;
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(db));
+  sqlite3* reader = open_connection(file, SQLITE_OPEN_READONLY, error);
+  if (!reader) {
+    sqlite3_close(db);
+    return error;
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(db, reader));
 }
 
-AuditLog::AuditLog(sqlite3* db) : db_(db), writer_([this] { run(); }) {}
+AuditLog::AuditLog(sqlite3* writer, sqlite3* reader) : db_(writer), reader_(reader), writer_([this] { run(); }) {}
 
 AuditLog::~AuditLog() {
   {
@@ -137,10 +229,11 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_one();
   writer_.join();
+  sqlite3_close(reader_);
   sqlite3_close(db_);
 }
 
-void AuditLog::submit(InvocationRecord record, Done done) {
+void AuditLog::submit(Record record, Done done) {
   {
     std::lock_guard lock(mutex_);
     queue_.emplace_back(std::move(record), std::move(done));
@@ -148,9 +241,23 @@ void AuditLog::submit(InvocationRecord record, Done done) {
   wake_.notify_one();
 }
 
+std::optional<IssuedCard> AuditLog::find_card(const std::string& uuid) {
+  std::lock_guard lock(reader_mutex_);
+  Statement q(reader_,
+              "SELECT i.service_id, c.override_reasons, c.suggestions FROM card c JOIN invocation i ON i.id = "
+              "c.invocation_id WHERE c.uuid = ?");
+  if (!q.ok()) return std::nullopt;
+  q.text(1, uuid);
+  if (!q.step_row()) return std::nullopt;
+  IssuedCard card{q.column(0), parse_list(q.column(1)), parse_list(q.column(2))};
+  q.reset();
+  return card;
+}
+
 void AuditLog::run() {
   constexpr std::size_t kMaxBatch = 512;
-  std::vector<std::pair<InvocationRecord, Done>> batch;
+  std::vector<std::pair<Record, Done>> batch;
+  std::vector<bool> written;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -162,41 +269,73 @@ void AuditLog::run() {
         queue_.pop_front();
       }
     }
-    bool ok = write_batch(batch);
-    writable_.store(ok, std::memory_order_relaxed);
-    if (ok) committed_.fetch_add(batch.size(), std::memory_order_relaxed);
-    for (auto& [record, done] : batch)
-      if (done) done(ok);
+    const bool committed = write_batch(batch, written);
+    writable_.store(committed, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const bool durable = committed && written[i];
+      if (durable) committed_.fetch_add(1, std::memory_order_relaxed);
+      if (batch[i].second) batch[i].second(durable);
+    }
     batch.clear();
   }
 }
 
-bool AuditLog::write_batch(std::vector<std::pair<InvocationRecord, Done>>& batch) {
+// One transaction for the batch; a savepoint per record, so a record the database refuses
+// (a constraint) fails alone while the rest commit. An I/O failure fails the whole batch.
+bool AuditLog::write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written) {
+  written.assign(batch.size(), false);
   if (!exec(db_, "BEGIN IMMEDIATE")) return false;
-  Statement inv(db_,
-                "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, user_id, "
-                "encounter_id, rules_version, outcome, http_status, latency_us, patient_type) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  Statement card(db_,
-                 "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by) VALUES(?,?,?,?,?,?)");
-  Statement order(db_, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)");
-  bool ok = inv.ok() && card.ok() && order.ok();
-  for (auto it = batch.begin(); ok && it != batch.end(); ++it) {
-    const InvocationRecord& r = it->first;
-    ok = inv.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
-             .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
-             .text(10, r.rules_version).text(11, r.outcome).integer(12, r.http_status).integer(13, r.latency_us)
-             .text(14, r.patient_type).step_done();
-    const std::int64_t id = sqlite3_last_insert_rowid(db_);
-    for (const auto& c : r.cards)
-      ok = ok && card.integer(1, id).text(2, c.uuid).text(3, c.rule_id).text(4, c.indicator).text(5, c.summary)
-                     .text(6, join_json(c.triggered_by)).step_done();
-    for (const auto& o : r.orders)
-      ok = ok && order.integer(1, id).text(2, o.reference).text(3, join_json(o.codes)).text(4, o.category).step_done();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!exec(db_, "SAVEPOINT record")) {
+      exec(db_, "ROLLBACK");
+      return false;
+    }
+    const Record& r = batch[i].first;
+    const bool ok = std::holds_alternative<InvocationRecord>(r) ? write_invocation(db_, std::get<InvocationRecord>(r))
+                                                               : write_feedback(db_, std::get<std::vector<FeedbackRecord>>(r));
+    written[i] = ok;
+    if (!(ok ? exec(db_, "RELEASE record") : exec(db_, "ROLLBACK TO record") && exec(db_, "RELEASE record"))) {
+      exec(db_, "ROLLBACK");
+      return false;
+    }
   }
-  if (ok && exec(db_, "COMMIT")) return true;
+  if (exec(db_, "COMMIT")) return true;
   exec(db_, "ROLLBACK");
   return false;
+}
+
+std::variant<Pseudonymizer, std::string> Pseudonymizer::from_key_file(const std::filesystem::path& file) {
+  Pseudonymizer p;
+  std::ifstream in(file, std::ios::binary);
+  if (in) {
+    p.key_.assign(std::istreambuf_iterator<char>(in), {});
+    if (p.key_.size() < 16) return "pseudonym key file " + file.string() + " holds fewer than 16 bytes";
+    return p;
+  }
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) return std::string("cannot generate a pseudonym key");
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  const mode_t old = ::umask(077);  // the key is created private, never briefly world-readable
+  std::ofstream out(file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(key), sizeof key);
+  out.close();
+  ::umask(old);
+  if (!out) return "cannot write pseudonym key file " + file.string();
+  p.key_.assign(reinterpret_cast<const char*>(key), sizeof key);
+  return p;
+}
+
+std::string Pseudonymizer::operator()(std::string_view reference) const {
+  if (key_.empty()) return std::string(reference);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(reference.data()),
+       reference.size(), mac, &len);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "hmac-sha256:";
+  for (unsigned i = 0; i < len; ++i) out += hex[mac[i] >> 4], out += hex[mac[i] & 15];
+  return out;
 }
 
 }  // namespace cds

@@ -232,6 +232,8 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
   if (const json::object* audit = r.object(top, "audit")) {
     Section s(*audit, "audit.");
     r.path(s, "db", c.audit_db);
+    r.boolean(s, "pseudonymize", c.audit_pseudonymize);
+    r.path(s, "pseudonym_key_file", c.audit_pseudonym_key);
     r.done(s);
   }
   if (const json::object* limits = r.object(top, "limits")) {

@@ -3,11 +3,11 @@
 // Each step is one member function; the state of one call travels in an Invocation.
 #include "cds/app.hpp"
 #include "cds/hook_request.hpp"
+#include "cds/http_helpers.hpp"
 #include "cds/log.hpp"
 #include "cds/prefetch.hpp"
 #include "cds/services.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -19,17 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string iso_now(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
-}
-
 // A fresh seed per invocation: card uuids are derived from it (the rules stay pure).
 std::string random_seed() {
   unsigned char bytes[16];
@@ -40,11 +29,25 @@ std::string random_seed() {
   return s;
 }
 
-bool is_json_content_type(std::string_view ct) {
-  auto media = ct.substr(0, ct.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return boost::beast::iequals(media, "application/json") || boost::beast::iequals(media, "application/fhir+json");
+// What feedback will be checked against later: the card's offered override reasons and
+// suggestion uuids, read from the card as it is sent.
+CardAudit audit_view(rules::CardRecord record, const json::array& cards) {
+  CardAudit a;
+  for (const json::value& v : cards) {
+    const json::object* card = v.if_object();
+    if (fhir::string_field(card, "uuid") != record.uuid) continue;
+    if (const json::array* reasons = fhir::array_field(card, "overrideReasons"))
+      for (const json::value& r : *reasons)
+        a.override_reason_codes.push_back(std::string(fhir::string_field(r.if_object(), "system")) + "|" +
+                                          std::string(fhir::string_field(r.if_object(), "code")));
+    if (const json::array* suggestions = fhir::array_field(card, "suggestions"))
+      for (const json::value& sg : *suggestions)
+        if (auto id = fhir::string_field(sg.if_object(), "uuid"); !id.empty()) a.suggestion_uuids.emplace_back(id);
+  }
+  a.card = std::move(record);
+  return a;
 }
+
 
 }  // namespace
 
@@ -68,7 +71,7 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
   inv->principal = std::move(principal);
   inv->service = &service;
   InvocationRecord& record = inv->record;
-  record.received_at = iso_now(inv->received);
+  record.received_at = iso_utc(inv->received);
   record.service_id = service.id;
   record.hook = service.hook;
   record.jwt_iss = inv->principal.iss;
@@ -85,6 +88,7 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
   record.hook_instance = hook.input.hook_instance;
   record.user_id = hook.user_id;
   record.encounter_id = hook.encounter_id;
+  record.patient_ref = pseudonymize_("Patient/" + std::string(hook.patient_id));
   if (!hook.fhir_server.empty() && !fhir_server_trusted(inv->principal, hook.fhir_server)) {
     // Not on this EHR's allowlist: behave as if no fhirServer was sent, and never connect to it.
     log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
@@ -161,7 +165,7 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
     return finish(inv, json_response(500, error_body({500, "rule evaluation failed"}), inv->request), "rejected");
   }
   inv->record.patient_type = eval.patient_type;
-  inv->record.cards = std::move(eval.card_records);
+  for (auto& c : eval.card_records) inv->record.cards.push_back(audit_view(std::move(c), eval.cards));
   inv->record.orders = std::move(eval.orders);
   // Data we could get neither by prefetch nor by fetching: advice rests on what we had.
   std::string outcome = hook.unavailable.empty() ? "ok" : "incomplete";
@@ -178,14 +182,10 @@ void App::finish(std::shared_ptr<Invocation> inv, HttpResponse res, std::string 
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - inv->started).count();
   const bool advice = res.result_int() == 200;
   audit_.submit(std::move(record), [this, inv, res = std::move(res), advice](bool durable) mutable {
-    if (durable || !advice) return inv->respond(std::move(res));
     // Advice without a record is not allowed.
-    log(LogLevel::error, "audit commit failed: answering 503");
-    HttpResponse unavailable = error_response({503, "the audit store cannot be written; try again later"},
-                                              inv->request.version(), inv->request[http::field::origin]);
-    unavailable.keep_alive(inv->request.keep_alive());
-    unavailable.set(http::field::retry_after, "5");
-    inv->respond(std::move(unavailable));
+    inv->respond(durable || !advice ? std::move(res)
+                                    : audit_unavailable(inv->request.version(), inv->request.keep_alive(),
+                                                        inv->request[http::field::origin]));
   });
 }
 

@@ -181,7 +181,15 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   fhir_options.ca_file = c.outbound_ca_file;
   fhir_options.max_resources = c.fhir.max_resources;
   impl->fhir = std::make_unique<FhirClient>(impl->ioc.get_executor(), fhir_options);
-  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit, impl->auth.get(), impl->fhir.get());
+  auto pseudonymizer = Pseudonymizer::disabled();
+  if (c.audit_pseudonymize) {
+    auto key_file = c.audit_pseudonym_key.empty() ? std::filesystem::path(c.audit_db.string() + ".key") : c.audit_pseudonym_key;
+    auto p = Pseudonymizer::from_key_file(key_file);
+    if (auto* err = std::get_if<std::string>(&p)) return "audit: " + *err;
+    pseudonymizer = std::get<Pseudonymizer>(std::move(p));
+  }
+  impl->app = std::make_shared<App>(impl->config, *impl->rules, *impl->audit, impl->auth.get(), impl->fhir.get(),
+                                    std::move(pseudonymizer));
   Listener::TlsSource tls_source;
   if (impl->tls)
     tls_source = [p = impl.get()] {

@@ -26,7 +26,8 @@ class App {
 
   // `auth` may be null only when config.auth.enabled is false; `fhir` may be null when no
   // fallback fetching is wanted (missing prefetch is then answered 412).
-  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir);
+  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir,
+      Pseudonymizer pseudonymize);
   void handle(HttpRequest&& request, Respond respond);
 
   // A response for an error found before the request could be routed (by the session:
@@ -43,11 +44,15 @@ class App {
   void gather(std::shared_ptr<Invocation> inv);
   void evaluate(std::shared_ptr<Invocation> inv);
   void finish(std::shared_ptr<Invocation> inv, HttpResponse response, std::string outcome);
+  // POST /cds-services/{id}/feedback (src/feedback.cpp).
+  void feedback(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
   // Authenticates the caller for `audience`; on failure answers 401 itself and returns nullopt.
   std::optional<Principal> authenticate(const HttpRequest& request, std::string_view audience, const Respond& respond);
   bool fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const;
   HttpResponse json_response(unsigned status, std::string body, const HttpRequest& request) const;
   void add_cors(HttpResponse& response, std::string_view origin) const;
+  // 503 for a request whose audit record could not be committed.
+  HttpResponse audit_unavailable(unsigned version, bool keep_alive, std::string_view origin) const;
 
   Config config_;
   std::string base_url_;
@@ -55,6 +60,7 @@ class App {
   AuditLog& audit_;
   Authenticator* auth_;
   FhirClient* fhir_;
+  Pseudonymizer pseudonymize_;
 };
 
 }  // namespace cds

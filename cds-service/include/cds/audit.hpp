@@ -1,7 +1,8 @@
 #pragma once
-// The audit trail: every invocation and card, committed durably before the response is sent.
-// One writer thread owns the SQLite connection and commits many requests per transaction
-// (group commit), so fsync costs are shared by everyone waiting.
+// The audit trail: every invocation, card and clinician feedback, committed durably before the
+// response is sent. One writer thread owns the write connection and commits many requests per
+// transaction (group commit), so one fsync serves everyone waiting. Reads (feedback checks,
+// reports) use their own connection: WAL lets them run beside the writer.
 #include "rules/engine.hpp"
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -21,23 +23,50 @@ struct sqlite3;
 
 namespace cds {
 
+struct CardAudit {
+  rules::CardRecord card;
+  std::vector<std::string> override_reason_codes;  // "system|code" offered on the card
+  std::vector<std::string> suggestion_uuids;
+};
+
 struct InvocationRecord {
-  std::string received_at;  // ISO 8601 UTC
+  std::string received_at;  // ISO 8601 UTC, milliseconds
   std::string hook, service_id, hook_instance;
   std::string user_id, encounter_id;
+  std::string patient_ref;  // pseudonymised unless configured otherwise
   std::string jwt_iss, jwt_sub, tenant;
   std::string rules_version;
   std::string outcome;  // "ok" | "incomplete" | "rejected"
   unsigned http_status = 200;
   std::int64_t latency_us = 0;
   std::string patient_type;
-  std::vector<rules::CardRecord> cards;
+  std::vector<CardAudit> cards;
   std::vector<rules::OrderRecord> orders;
+};
+
+struct FeedbackRecord {
+  std::string received_at;
+  std::string card_uuid;
+  std::string service_id;
+  std::string outcome;  // "accepted" | "overridden"
+  std::vector<std::string> accepted_suggestions;
+  std::string override_reason;  // "system|code", empty when none
+  bool has_user_comment = false;  // the comment itself is free text: not stored
+  std::string outcome_timestamp;
+  std::string jwt_iss, jwt_sub, tenant;
+};
+
+// What feedback validation needs to know about an issued card.
+struct IssuedCard {
+  std::string service_id;
+  std::vector<std::string> override_reason_codes;  // "system|code"
+  std::vector<std::string> suggestion_uuids;
 };
 
 class AuditLog {
  public:
   using Done = std::function<void(bool durable)>;
+  using Record = std::variant<InvocationRecord, std::vector<FeedbackRecord>>;
 
   // Opens (creating and migrating) the database. Error text on failure.
   static std::variant<std::unique_ptr<AuditLog>, std::string> open(const std::filesystem::path& file);
@@ -45,25 +74,44 @@ class AuditLog {
 
   // Queues a record; `done` runs on the writer thread once it is committed (true) or the
   // commit failed (false). Callers must not block in `done`.
-  void submit(InvocationRecord record, Done done);
+  void submit(Record record, Done done);
+
+  // The card as issued, or nullopt when no such card was ever returned.
+  std::optional<IssuedCard> find_card(const std::string& uuid);
 
   // False after a failed commit, until a later one succeeds.
   bool writable() const noexcept { return writable_.load(std::memory_order_relaxed); }
   std::uint64_t committed() const noexcept { return committed_.load(std::memory_order_relaxed); }
 
  private:
-  explicit AuditLog(sqlite3* db);
+  AuditLog(sqlite3* writer, sqlite3* reader);
   void run();
-  bool write_batch(std::vector<std::pair<InvocationRecord, Done>>& batch);
+  bool write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written);
 
   sqlite3* db_;
+  sqlite3* reader_;
+  std::mutex reader_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::pair<InvocationRecord, Done>> queue_;
+  std::deque<std::pair<Record, Done>> queue_;
   bool stopping_ = false;
   std::atomic<bool> writable_{true};
   std::atomic<std::uint64_t> committed_{0};
   std::thread writer_;
+};
+
+// Patient references in the audit: HMAC-SHA256 under a secret key, so reviewers can follow one
+// patient across calls without the audit holding who it is.
+class Pseudonymizer {
+ public:
+  // Reads the key file, creating it (32 random bytes, mode 0600) when it does not exist.
+  static std::variant<Pseudonymizer, std::string> from_key_file(const std::filesystem::path& file);
+  static Pseudonymizer disabled() { return Pseudonymizer(); }
+  std::string operator()(std::string_view patient_reference) const;
+
+ private:
+  Pseudonymizer() = default;
+  std::string key_;  // empty: pseudonymisation off, references stored as given
 };
 
 }  // namespace cds

@@ -36,6 +36,8 @@ struct Config {
   std::filesystem::path tls_client_ca;  // set: mutual TLS, clients must present a certificate it signed
   std::filesystem::path rules_dir = "rules/data";
   std::filesystem::path audit_db = "var/audit.db";
+  bool audit_pseudonymize = true;               // patient references stored as HMAC-SHA256 pseudonyms
+  std::filesystem::path audit_pseudonym_key;    // empty: <audit_db>.key, created on first start
   Limits limits;
   // Empty: "*" when auth is disabled (development), otherwise no cross-origin access.
   std::vector<std::string> cors_allowed_origins;

@@ -1,0 +1,66 @@
+#pragma once
+// What one hook request tells about the patient, gathered once per evaluation: the resources of
+// every prefetch entry by type (whatever the prefetch keys are called), the draft orders, and a
+// reference index over both. Views only: nothing is copied out of the request JSON.
+#include "rules/detail/rule_set.hpp"
+
+#include "fhir/fhir.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rules::detail {
+
+struct ClinicalRecord {
+  const json::object* patient = nullptr;
+  std::vector<const json::object*> conditions, procedures, observations, medication_requests, service_requests,
+      care_plans;
+  std::vector<const json::object*> draft_orders;  // every order in context.draftOrders
+  fhir::ReferenceIndex index;                       // prefetch + draftOrders
+};
+
+void collect_record(const HookInput& input, ClinicalRecord& out);
+
+// "Type/id" for a resource.
+std::string reference_of(const json::object& resource);
+
+// Matches value sets of the rule set against FHIR data, reusing one token buffer.
+class ConceptMatcher {
+ public:
+  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {}
+
+  // What made a match: the term as written in the value set, or the matched code.
+  struct Hit {
+    bool found = false;
+    std::string_view what;
+    bool by_code = false;
+    explicit operator bool() const noexcept { return found; }
+  };
+
+  Hit code(Role role, const fhir::CodeableConcept& cc) const noexcept;
+  Hit text(Role role, std::string_view text);
+  // The concept's text and every coding display.
+  Hit concept_text(Role role, const fhir::CodeableConcept& cc);
+  // Code first, then text. (Texts must outlive the matcher: they are views into the request.)
+  Hit matches(Role role, const fhir::CodeableConcept& cc) {
+    if (Hit h = code(role, cc)) return h;
+    return concept_text(role, cc);
+  }
+
+  const RuleSet& rules() const noexcept { return rules_; }
+
+ private:
+  const RuleSet& rules_;
+  TokenizedText scratch_;
+  std::string_view last_;  // the text scratch_ holds
+};
+
+// Conditions (active, not refuted or entered-in-error) coded or named as knee osteoarthritis.
+std::vector<const json::object*> knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m);
+
+bool status_in(std::string_view status, const std::vector<std::string>& allowed) noexcept;
+
+// The first digits in a text as a number ("KL grade 4" -> 4), or -1.
+int first_integer(std::string_view text) noexcept;
+
+}  // namespace rules::detail

@@ -1,0 +1,114 @@
+// evaluate(): which rules fire for one hook request, and the cards they produce.
+#include "rules/detail/card_builder.hpp"
+
+namespace rules {
+namespace {
+
+using namespace rules::detail;
+
+std::string_view context_string(const HookInput& in, std::string_view key) {
+  return fhir::string_field(in.context, key);
+}
+
+bool selected(const HookInput& in, const json::object& order) {
+  const json::array* selections = fhir::array_field(in.context, "selections");
+  if (selections == nullptr) return false;
+  const fhir::Order o(&order);
+  for (const json::value& s : *selections)
+    if (const json::string* ref = s.if_string(); ref && o.has_reference(*ref)) return true;
+  return false;
+}
+
+OrderRecord order_record(const OrderFacts& f) {
+  OrderRecord r{f.ref, {}, std::string(category_name(f.category))};
+  for (fhir::Coding c : fhir::Order(f.resource).code().codings())
+    if (!c.code().empty()) r.codes.push_back(std::string(c.system()) + "|" + std::string(c.code()));
+  return r;
+}
+
+CardRecord card_record(const json::object& card) {
+  CardRecord r;
+  r.uuid = fhir::string_field(&card, "uuid");
+  r.indicator = fhir::string_field(&card, "indicator");
+  r.summary = fhir::string_field(&card, "summary");
+  const json::object* prov = fhir::object_field(fhir::object_field(&card, "extension"), kProvenanceExtensionKey);
+  r.rule_id = fhir::string_field(prov, "ruleId");
+  if (const json::array* refs = fhir::array_field(prov, "triggeredBy"))
+    for (const json::value& v : *refs)
+      if (const json::string* s = v.if_string()) r.triggered_by.emplace_back(*s);
+  return r;
+}
+
+bool unavailable(const HookInput& in, std::string_view key) {
+  return std::find(in.unavailable.begin(), in.unavailable.end(), key) != in.unavailable.end();
+}
+
+}  // namespace
+
+Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options) {
+  Evaluation ev;
+  if (input.context == nullptr) return ev;
+  ClinicalRecord record;
+  collect_record(input, record);
+  ConceptMatcher m(rules);
+  const std::vector<const json::object*> knee_oa = knee_oa_conditions(record, m);
+
+  std::vector<OrderFacts> facts;  // the evaluated draft orders, in draftOrders order
+  std::vector<const OrderFacts*> donor, single_shot;
+  std::optional<PersistingPain> pain;
+
+  if (input.hook == "order-select" || input.hook == "order-sign") {
+    const bool select = input.hook == "order-select";
+    bool prolotherapy_ordered = false;
+    facts.reserve(record.draft_orders.size());
+    for (const json::object* o : record.draft_orders) {
+      OrderFacts f = classify_order(*o, m, record.index);
+      prolotherapy_ordered = prolotherapy_ordered || f.prolotherapy;  // every draft order counts here
+      if (select && !selected(input, *o)) continue;
+      ev.orders.push_back(order_record(f));
+      facts.push_back(std::move(f));
+    }
+    std::optional<bool> plan_on_record;  // looked up only when a single shot needs it
+    for (const OrderFacts& f : facts) {
+      if (!f.is_knee_cell_injection() || (knee_oa.empty() && !f.knee_oa_reason)) continue;
+      if (f.category == Category::donor) {
+        donor.push_back(&f);
+        continue;
+      }
+      // "No whole-joint plan" can only be said of a procedure history we have: when it could
+      // not be had, the single-shot warning is not justified and does not fire.
+      if (!f.single_shot || prolotherapy_ordered || unavailable(input, "procedures")) continue;
+      if (!plan_on_record) plan_on_record = !plan_in_record(record, m, options.now).empty();
+      if (!*plan_on_record) single_shot.push_back(&f);
+    }
+  } else if (input.hook == "patient-view") {
+    pain = find_persisting_pain(record, knee_oa, m, options.now);
+    if (pain && !plan_in_record(record, m, options.now).empty()) pain.reset();  // already on a plan
+  }
+  if (donor.empty() && single_shot.empty() && !pain) return ev;
+
+  const PatientTyping typing = type_patient(record, knee_oa, m, options.now);
+  ev.patient_type = typing.type;
+  std::string base(options.base_url);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const CardInputs in{rules, options, std::move(base), context_string(input, "patientId"), typing, knee_oa};
+
+  // Flag cards in draftOrders order, donor and single-shot interleaved as ordered.
+  std::vector<const OrderFacts*> flagged;
+  for (const OrderFacts& f : facts) {
+    if (std::find(donor.begin(), donor.end(), &f) != donor.end()) {
+      ev.cards.push_back(donor_card(in, f));
+      flagged.push_back(&f);
+    } else if (std::find(single_shot.begin(), single_shot.end(), &f) != single_shot.end()) {
+      ev.cards.push_back(single_shot_card(in, f));
+      flagged.push_back(&f);
+    }
+  }
+  if (!flagged.empty()) ev.cards.push_back(plan_card_for_orders(in, flagged));
+  if (pain) ev.cards.push_back(plan_card_for_patient_view(in, *pain));
+
+  for (const json::value& c : ev.cards) ev.card_records.push_back(card_record(c.as_object()));
+  return ev;
+}
+
+}  // namespace rules

@@ -1,0 +1,81 @@
+// The card and plan text keys the engine renders, with the placeholders it supplies for each.
+// knee-oa.json must define exactly these keys ("text" object, flattened with dots).
+#include "rules/detail/rule_set.hpp"
+
+namespace rules::detail {
+namespace {
+
+constexpr TextKey kKeys[] = {
+    {"cards.donor-derived-product.summary", ""},
+    {"cards.donor-derived-product.detail", "order,orderRef,matched,plan"},
+    {"cards.donor-derived-product.suggestions.remove.label", ""},
+    {"cards.donor-derived-product.suggestions.remove.delete", "order,orderRef"},
+    {"cards.donor-derived-product.suggestions.replace.label", "typeShort"},
+    {"cards.donor-derived-product.suggestions.replace.delete", "order,orderRef"},
+    {"cards.donor-derived-product.suggestions.replace.create", "component"},
+    {"cards.single-shot-cell-injection.summary", ""},
+    {"cards.single-shot-cell-injection.detail", "order,orderRef,matched,plan"},
+    {"cards.single-shot-cell-injection.suggestions.keep.label", "typeShort"},
+    {"cards.single-shot-cell-injection.suggestions.keep.create", "component"},
+    {"cards.single-shot-cell-injection.suggestions.replace.label", "typeShort"},
+    {"cards.single-shot-cell-injection.suggestions.replace.delete", "order,orderRef"},
+    {"cards.single-shot-cell-injection.suggestions.replace.create", "component"},
+    {"cards.single-shot-cell-injection.suggestions.remove.label", ""},
+    {"cards.single-shot-cell-injection.suggestions.remove.delete", "order,orderRef"},
+    {"cards.whole-joint-plan.summaryOrders", "typeShort"},
+    {"cards.whole-joint-plan.summaryPatientView", "typeShort"},
+    {"cards.whole-joint-plan.detailOrders", "orders,plan,evidence"},
+    {"cards.whole-joint-plan.detailPatientView", "procedure,procedureDate,pain,plan,evidence"},
+    {"cards.whole-joint-plan.painPersists", "after,months,threshold"},
+    {"cards.whole-joint-plan.painNotImproved", "before,after,months,drop"},
+    {"cards.whole-joint-plan.suggestions.order.label", "typeShort"},
+    {"cards.whole-joint-plan.suggestions.order.create", "component"},
+    {"plan.typed", "type,typeLabel,title,reasons,components,note"},
+    {"plan.component", "text,sessions,weeks"},
+    {"plan.unknown", "missing"},
+    {"why.heading", ""},
+    {"why.order", "ref,text,matched"},
+    {"why.kneeOa", "ref,text"},
+    {"why.orderReason", "ref,text"},
+    {"why.singleShot", "ref,count,quantity"},
+    {"why.noPlan", ""},
+    {"why.patientType", "type,reasons"},
+    {"why.patientTypeUnknown", "missing"},
+    {"why.procedure", "ref,text,date"},
+    {"why.painBefore", "ref,value,date"},
+    {"why.painAfter", "ref,value,date,months"},
+    {"typeLabel.1", ""},
+    {"typeLabel.2", ""},
+    {"typeLabel.3", ""},
+    {"typeShort.1", ""},
+    {"typeShort.2", ""},
+    {"typeShort.3", ""},
+    {"typeShort.unknown", ""},
+    {"typeReason.klGrade", "grade,ref"},
+    {"typeReason.severeJointSpace", "matched,ref"},
+    {"typeReason.replacement", "ref"},
+    {"typeReason.longOaInjections", "years,kinds"},
+    {"typeReason.oldInjury", "months,ref"},
+    {"typeReason.longOa", "years"},
+    {"typeReason.conservative", "kinds"},
+    {"typeReason.age", "age"},
+    {"typeReason.recentInjury", "months,ref"},
+    {"missing.birthDate", ""},
+    {"missing.imagingGrade", ""},
+    {"missing.procedureHistory", ""},
+    {"missing.onset", ""},
+    {"missing.fitsNone", ""},
+    {"kind.nsaid", ""},
+    {"kind.physicalTherapy", ""},
+    {"kind.corticosteroid", ""},
+    {"kind.hyaluronicAcid", ""},
+    {"kind.prp", ""},
+    {"codedOrder", "codes"},
+    {"noDate", ""},
+};
+
+}  // namespace
+
+std::span<const TextKey> required_text_keys() noexcept { return kKeys; }
+
+}  // namespace rules::detail

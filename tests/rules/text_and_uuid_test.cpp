@@ -1,0 +1,59 @@
+#include "rules/detail/text_template.hpp"
+#include "rules/detail/uuid.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace rules::detail;
+
+TEST(Uuid, Version5KnownVector) {
+  // Python: uuid.uuid5(uuid.NAMESPACE_URL, "https://cds.example.org/x")
+  EXPECT_EQ(uuid_v5("https://cds.example.org/x"), "a25322ca-7fc8-5521-9bb3-caca55c0d029");
+}
+
+TEST(Uuid, DeterministicAndDistinct) {
+  EXPECT_EQ(uuid_v5("a/b"), uuid_v5("a/b"));
+  EXPECT_NE(uuid_v5("a/b"), uuid_v5("a/c"));
+  const std::string u = uuid_v5("seed/rule/ServiceRequest/x");
+  ASSERT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '5');
+  EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+}
+
+TEST(TextTemplate, SubstitutesOnceAndLeavesValuesAlone) {
+  EXPECT_EQ(render("Order {{ref}}: {{text}}.", {{"ref", "ServiceRequest/1"}, {"text", "{{ref}}"}}),
+            "Order ServiceRequest/1: {{ref}}.");
+  EXPECT_EQ(render("{{a}}{{a}}", {{"a", "x"}}), "xx");
+  EXPECT_EQ(render("no placeholders", {}), "no placeholders");
+}
+
+TEST(TextTemplate, PlaceholderNames) {
+  std::vector<std::string_view> names;
+  EXPECT_TRUE(placeholder_names("{{a}} and {{bc}}", names));
+  EXPECT_EQ(names, (std::vector<std::string_view>{"a", "bc"}));
+  EXPECT_FALSE(placeholder_names("{{open", names));
+}
+
+TEST(TextTemplate, MarkdownTextEscapesLinksAndHtml) {
+  EXPECT_EQ(markdown_text("[click](http://evil)"), "\\[click\\]\\(http://evil\\)");
+  EXPECT_EQ(markdown_text("<script>"), "\\<script\\>");
+  EXPECT_EQ(markdown_text("line1\nline2"), "line1 line2");
+}
+
+TEST(TextTemplate, ShortenStaysUnderTheLimitInCodePoints) {
+  const std::string long_text(200, 'x');
+  const std::string s = shorten(long_text, 140);
+  std::size_t cps = 0;
+  for (char c : s) cps += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  EXPECT_LT(cps, 140u);
+  EXPECT_EQ(shorten("short", 140), "short");
+}
+
+TEST(TextTemplate, FormatNumberAndDate) {
+  EXPECT_EQ(format_number(7), "7");
+  EXPECT_EQ(format_number(4.14), "4.1");
+  EXPECT_EQ(format_date(0), "1970-01-01");
+}
+
+}  // namespace
