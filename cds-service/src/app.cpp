@@ -67,6 +67,7 @@ HttpResponse App::error_response(const ApiError& e, unsigned version, std::strin
 
 HttpResponse App::audit_unavailable(unsigned version, bool keep_alive, std::string_view origin) const {
   log(LogLevel::error, "audit commit failed: answering 503");
+  metrics_.audit_failures.fetch_add(1, std::memory_order_relaxed);
   HttpResponse res = error_response({503, "the audit store cannot be written; try again later"}, version, origin);
   res.keep_alive(keep_alive);
   res.set(http::field::retry_after, "5");
@@ -92,7 +93,7 @@ void App::handle(HttpRequest&& req, Respond respond) {
     res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
     res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
     res.set(http::field::access_control_max_age, "600");
-    res.content_length(0);
+    res.erase(http::field::content_length);  // RFC 9110 §8.6: a 204 carries no Content-Length
     return respond(std::move(res));
   }
   const bool get = req.method() == http::verb::get;
@@ -110,6 +111,26 @@ void App::handle(HttpRequest&& req, Respond respond) {
                       {"auditWritable", audit_.writable()}};
     if (rules) body["rulesVersion"] = rules::version_of(*rules);
     return respond(json_response(ready() ? 200 : 503, json::serialize(body), req));
+  }
+  if (parts.size() == 1 && parts[0] == "metrics") {
+    if (!get) return error(405, "use GET on /metrics", "GET, OPTIONS");
+    auto line = [](std::string& out, const char* name, const char* help, std::uint64_t v, const char* labels = "") {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+      out += std::string(name) + labels + " " + std::to_string(v) + "\n";
+    };
+    std::string text;
+    const auto& m = metrics_;
+    text += "# HELP cds_invocations_total CDS service invocations by outcome\n# TYPE cds_invocations_total counter\n";
+    text += "cds_invocations_total{outcome=\"ok\"} " + std::to_string(m.invocations_ok.load()) + "\n";
+    text += "cds_invocations_total{outcome=\"incomplete\"} " + std::to_string(m.invocations_incomplete.load()) + "\n";
+    text += "cds_invocations_total{outcome=\"rejected\"} " + std::to_string(m.invocations_rejected.load()) + "\n";
+    line(text, "cds_auth_failures_total", "requests refused with 401", m.auth_failures.load());
+    line(text, "cds_fhir_fetch_failures_total", "prefetch keys that could not be fetched", m.fhir_fetch_failures.load());
+    line(text, "cds_audit_failures_total", "responses refused because the audit could not be written", m.audit_failures.load());
+    line(text, "cds_feedback_items_total", "feedback items stored", m.feedback_items.load());
+    HttpResponse res = json_response(200, std::move(text), req);
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    return respond(std::move(res));
   }
   if (!parts.empty() && parts[0] == "cds-services") {
     if (parts.size() == 1) {
@@ -142,6 +163,7 @@ std::optional<Principal> App::authenticate(const HttpRequest& req, std::string_v
   auto result = auth_->authenticate(req[http::field::authorization], audience, Clock::now());
   if (auto* p = std::get_if<Principal>(&result)) return std::move(*p);
   std::string why = std::get<AuthFailure>(result).description;
+  metrics_.auth_failures.fetch_add(1, std::memory_order_relaxed);
   log(LogLevel::warning, "authentication refused: " + why);  // the reason, never the token
   std::replace(why.begin(), why.end(), '"', '\'');
   HttpResponse res = json_response(401, error_body({401, "authentication failed: " + why}), req);

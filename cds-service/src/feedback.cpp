@@ -98,8 +98,10 @@ void App::feedback(const ServiceDefinition& service, HttpRequest&& req, Principa
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   std::string origin(req[http::field::origin]);
+  const std::size_t count = records.size();
   audit_.submit(std::move(records), [this, ok = std::move(ok), respond = std::move(respond), version, keep_alive,
-                                     origin](bool durable) mutable {
+                                     origin, count](bool durable) mutable {
+    if (durable) metrics_.feedback_items.fetch_add(count, std::memory_order_relaxed);
     respond(durable ? std::move(ok) : audit_unavailable(version, keep_alive, origin));
   });
 }

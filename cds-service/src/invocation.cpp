@@ -142,6 +142,7 @@ void App::gather(std::shared_ptr<Invocation> inv) {
         ++failed;
         // Which key and why, never the URL's query values, the token or the body.
         log(LogLevel::warning, "FHIR fetch for prefetch '" + r.key + "' failed: " + r.failure);
+        metrics_.fhir_fetch_failures.fetch_add(1, std::memory_order_relaxed);
       }
     }
     h.gathered_prefetch = std::move(merged);
@@ -181,6 +182,10 @@ void App::finish(std::shared_ptr<Invocation> inv, HttpResponse res, std::string 
   record.latency_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - inv->started).count();
   const bool advice = res.result_int() == 200;
+  auto& counter = record.outcome == "ok"           ? metrics_.invocations_ok
+                  : record.outcome == "incomplete" ? metrics_.invocations_incomplete
+                                                   : metrics_.invocations_rejected;
+  counter.fetch_add(1, std::memory_order_relaxed);
   audit_.submit(std::move(record), [this, inv, res = std::move(res), advice](bool durable) mutable {
     // Advice without a record is not allowed.
     inv->respond(durable || !advice ? std::move(res)

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   if (!config.tls_enabled)
     cds::log(cds::LogLevel::warning,
              "TLS IS OFF (--no-tls): plain HTTP is for local development only; CDS Hooks requires HTTPS");
+  if (!config.auth.enabled)
+    cds::log(cds::LogLevel::warning,
+             "AUTHENTICATION IS OFF (auth.enabled=false): any caller is accepted; local development only");
   auto server = cds::Server::create(config);
   if (auto* err = std::get_if<std::string>(&server)) {
     cds::log(cds::LogLevel::error, "cannot start: " + *err);

@@ -12,6 +12,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 
 namespace cds {
@@ -35,6 +37,13 @@ class App {
   HttpResponse error_response(const ApiError& error, unsigned version, std::string_view origin) const;
 
   bool ready() const noexcept;
+
+  // Operational counters, served at GET /metrics (Prometheus text format). No PHI.
+  struct Metrics {
+    std::atomic<std::uint64_t> invocations_ok{0}, invocations_incomplete{0}, invocations_rejected{0};
+    std::atomic<std::uint64_t> auth_failures{0}, fhir_fetch_failures{0}, audit_failures{0}, feedback_items{0};
+  };
+  const Metrics& metrics() const noexcept { return metrics_; }
   const Config& config() const noexcept { return config_; }
 
  private:
@@ -61,6 +70,7 @@ class App {
   Authenticator* auth_;
   FhirClient* fhir_;
   Pseudonymizer pseudonymize_;
+  mutable Metrics metrics_;  // counters change on const paths (error responses) too
 };
 
 }  // namespace cds
