@@ -106,6 +106,7 @@ void App::handle(HttpRequest&& req, Respond respond) {
   if (parts.size() == 1 && parts[0] == "readyz") {
     if (!get) return error(405, "use GET on /readyz", "GET, OPTIONS");
     auto rules = rules_.current();
+    if (!audit_.writable()) audit_.probe();  // the answer after next tells whether it recovered
     json::object body{{"status", ready() ? "ready" : "not-ready"},
                       {"rulesLoaded", rules != nullptr},
                       {"auditWritable", audit_.writable()}};

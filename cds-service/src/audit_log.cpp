@@ -273,7 +273,7 @@ void AuditLog::run() {
     writable_.store(committed, std::memory_order_relaxed);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const bool durable = committed && written[i];
-      if (durable) committed_.fetch_add(1, std::memory_order_relaxed);
+      if (durable && !std::holds_alternative<std::monostate>(batch[i].first)) committed_.fetch_add(1, std::memory_order_relaxed);
       if (batch[i].second) batch[i].second(durable);
     }
     batch.clear();
@@ -291,8 +291,9 @@ bool AuditLog::write_batch(std::vector<std::pair<Record, Done>>& batch, std::vec
       return false;
     }
     const Record& r = batch[i].first;
-    const bool ok = std::holds_alternative<InvocationRecord>(r) ? write_invocation(db_, std::get<InvocationRecord>(r))
-                                                               : write_feedback(db_, std::get<std::vector<FeedbackRecord>>(r));
+    bool ok = true;
+    if (const auto* inv = std::get_if<InvocationRecord>(&r)) ok = write_invocation(db_, *inv);
+    else if (const auto* fb = std::get_if<std::vector<FeedbackRecord>>(&r)) ok = write_feedback(db_, *fb);
     written[i] = ok;
     if (!(ok ? exec(db_, "RELEASE record") : exec(db_, "ROLLBACK TO record") && exec(db_, "RELEASE record"))) {
       exec(db_, "ROLLBACK");

@@ -66,7 +66,8 @@ struct IssuedCard {
 class AuditLog {
  public:
   using Done = std::function<void(bool durable)>;
-  using Record = std::variant<InvocationRecord, std::vector<FeedbackRecord>>;
+  // std::monostate is a probe: an empty transaction that tells whether the store is writable.
+  using Record = std::variant<InvocationRecord, std::vector<FeedbackRecord>, std::monostate>;
 
   // Opens (creating and migrating) the database. Error text on failure.
   static std::variant<std::unique_ptr<AuditLog>, std::string> open(const std::filesystem::path& file);
@@ -81,6 +82,9 @@ class AuditLog {
 
   // False after a failed commit, until a later one succeeds.
   bool writable() const noexcept { return writable_.load(std::memory_order_relaxed); }
+  // Queues a probe commit, so that a store that recovered is seen as writable again even when
+  // no traffic arrives (a not-ready instance gets none).
+  void probe() { submit(std::monostate{}, nullptr); }
   std::uint64_t committed() const noexcept { return committed_.load(std::memory_order_relaxed); }
 
  private:
