@@ -2,6 +2,7 @@
 
 #include "cds/hook_request.hpp"
 #include "cds/log.hpp"
+#include "cds/rules_page.hpp"
 #include "cds/services.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -112,6 +113,13 @@ void App::handle(HttpRequest&& req, Respond respond) {
                       {"auditWritable", audit_.writable()}};
     if (rules) body["rulesVersion"] = rules::version_of(*rules);
     return respond(json_response(ready() ? 200 : 503, json::serialize(body), req));
+  }
+  if (parts.size() == 3 && parts[0] == "docs" && parts[1] == "rules" && parts[2] == "knee-oa") {
+    if (!get) return error(405, "use GET on the rules page", "GET, OPTIONS");
+    // Public documentation of the rules in force (no PHI), so the card's source link works.
+    HttpResponse res = json_response(200, render_rules_page(rules::describe(*rules_.current())), req);
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    return respond(std::move(res));
   }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (!get) return error(405, "use GET on /metrics", "GET, OPTIONS");

@@ -28,6 +28,7 @@ namespace {
 
 struct Origin {
   std::string host, port;
+  std::string authority;  // the Host header: host[:port] as in the URL
   std::string key() const { return host + ":" + port; }
 };
 
@@ -42,6 +43,7 @@ std::optional<Target> split(const std::string& url) {
   Target t;
   t.origin.host = std::string(u->host_address());
   t.origin.port = u->has_port() ? std::string(u->port()) : "443";
+  t.origin.authority = std::string(u->encoded_host_and_port());
   t.target = u->encoded_path().empty() ? "/" : std::string(u->encoded_path());
   if (u->has_query()) t.target += "?" + std::string(u->encoded_query());
   return t;
@@ -86,7 +88,11 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
 
   net::awaitable<std::unique_ptr<Stream>> connect(const Origin& o, std::chrono::steady_clock::time_point deadline) {
     auto s = std::make_unique<Stream>(net::make_strand(executor), tls);
-    if (!SSL_set_tlsext_host_name(s->native_handle(), o.host.c_str())) throw beast::system_error(net::error::invalid_argument);
+    // SNI only for a DNS name: RFC 6066 §3 does not allow an IP literal there.
+    beast::error_code not_ip;
+    net::ip::make_address(o.host, not_ip);
+    if (not_ip && !SSL_set_tlsext_host_name(s->native_handle(), o.host.c_str()))
+      throw beast::system_error(net::error::invalid_argument);
     s->set_verify_callback(ssl::host_name_verification(o.host));
     tcp::resolver resolver(s->get_executor());
     auto endpoints = co_await resolver.async_resolve(o.host, o.port, net::use_awaitable);
@@ -101,15 +107,16 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
   net::awaitable<Reply> get(const Target& t, const std::string& bearer, std::chrono::steady_clock::time_point deadline) {
     Reply reply;
     for (int attempt = 0; attempt < 2; ++attempt) {
+      reply = Reply{};  // a retry that succeeds must not carry the failed attempt's error
       std::unique_ptr<Stream> s = attempt == 0 ? take(t.origin) : nullptr;
       const bool reused = s != nullptr;
       try {
         if (!s) s = co_await connect(t.origin, deadline);
         beast::get_lowest_layer(*s).expires_at(deadline);
         http::request<http::empty_body> req{http::verb::get, t.target, 11};
-        req.set(http::field::host, t.origin.host);
+        req.set(http::field::host, t.origin.authority);
         req.set(http::field::accept, "application/fhir+json");
-        req.set(http::field::authorization, "Bearer " + bearer);
+        if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
         req.set(http::field::user_agent, "cds-knee-oa");
         req.keep_alive(true);
         co_await http::async_write(*s, req, net::use_awaitable);

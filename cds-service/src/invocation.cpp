@@ -94,7 +94,8 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
     log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
     hook.fhir_server = {};
   }
-  if (fhir_ == nullptr) hook.fhir_server = {};
+  // The FHIR client speaks HTTPS only: a plain-http fhirServer could never be fetched from.
+  if (fhir_ == nullptr || !hook.fhir_server.starts_with("https://")) hook.fhir_server = {};
   if (auto e = check_data_available(hook)) return reject(*e);
   if (hook.fhir_authorization) {
     auto patient = fhir::string_field(hook.fhir_authorization, "patient");

@@ -83,4 +83,9 @@ struct Evaluation {
 
 Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options);
 
+// What the rules contain, for reviewers and rule authors (the page cards' source.url links to):
+// version, value sets with their codes and terms and what is unverified, plans, evidence,
+// override reasons. {"id", "version", "sourcePath", "valueSets": [...], "plans": {...}, ...}
+json::value describe(const RuleSet& rules);
+
 }  // namespace rules

@@ -45,6 +45,7 @@ class CodeTable {
   bool contains(const SystemTable& systems, const fhir::CodeableConcept& cc) const noexcept;
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t size() const noexcept { return entries_.size(); }
+  const std::vector<CodeEntry>& entries() const noexcept { return entries_; }
 
  private:
   std::vector<CodeEntry> entries_;
