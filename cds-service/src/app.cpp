@@ -121,6 +121,15 @@ void App::handle(HttpRequest&& req, Respond respond) {
     res.set(http::field::content_type, "text/html; charset=utf-8");
     return respond(std::move(res));
   }
+  if (parts.size() == 2 && parts[0] == "reports" && parts[1] == "compliance") {
+    if (!get) return error(405, "use GET on /reports/compliance", "GET, OPTIONS");
+    if (!is_admin(req)) {
+      HttpResponse res = json_response(401, error_body({401, "an admin token is required for reports"}), req);
+      res.set(http::field::www_authenticate, "Bearer realm=\"reports\"");
+      return respond(std::move(res));
+    }
+    return reports(std::move(req), url->params(), std::move(respond));
+  }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (!get) return error(405, "use GET on /metrics", "GET, OPTIONS");
     auto line = [](std::string& out, const char* name, const char* help, std::uint64_t v, const char* labels = "") {

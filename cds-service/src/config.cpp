@@ -7,6 +7,8 @@
 #include <boost/program_options.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -259,6 +261,16 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
     r.done(s);
   }
   if (const json::object* auth = r.object(top, "auth")) read_auth(r, *auth, c.auth);
+  if (const json::object* admin = r.object(top, "admin")) {
+    Section s(*admin, "admin.");
+    string_list(r, s, "token_sha256", c.admin_token_sha256);
+    for (auto& h : c.admin_token_sha256) {
+      std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
+        r.fail("'admin.token_sha256' entries must be 64 hex digits (sha256sum of the token)");
+    }
+    r.done(s);
+  }
   if (const json::object* fhir = r.object(top, "fhir")) {
     Section s(*fhir, "fhir.");
     r.millis(s, "timeout_ms", c.fhir.timeout);

@@ -11,6 +11,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/url/params_view.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -53,6 +54,9 @@ class App {
   void gather(std::shared_ptr<Invocation> inv);
   void evaluate(std::shared_ptr<Invocation> inv);
   void finish(std::shared_ptr<Invocation> inv, HttpResponse response, std::string outcome);
+  // GET /reports/compliance for holders of an admin token (src/reports_endpoint.cpp).
+  void reports(HttpRequest&& request, const boost::urls::params_view& params, Respond respond);
+  bool is_admin(const HttpRequest& request) const;
   // POST /cds-services/{id}/feedback (src/feedback.cpp).
   void feedback(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
   // Authenticates the caller for `audience`; on failure answers 401 itself and returns nullopt.

@@ -43,6 +43,9 @@ struct Config {
   std::vector<std::string> cors_allowed_origins;
   AuthConfig auth;
   FhirSettings fhir;
+  // SHA-256 (hex) of the admin bearer tokens allowed to read compliance reports over HTTP.
+  // Separate from EHR JWTs; the tokens themselves never sit in the config.
+  std::vector<std::string> admin_token_sha256;
   std::string outbound_ca_file;  // CA bundle for outbound HTTPS (JWKS, FHIR); empty: system store
 
   // The base URL cards and JWT audiences use: public_base_url, or scheme://listen.
