@@ -115,7 +115,7 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
         beast::get_lowest_layer(*s).expires_at(deadline);
         http::request<http::empty_body> req{http::verb::get, t.target, 11};
         req.set(http::field::host, t.origin.authority);
-        req.set(http::field::accept, "application/fhir+json");
+        req.set(http::field::accept, options.accept);
         if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
         req.set(http::field::user_agent, "cds-knee-oa");
         req.keep_alive(true);

@@ -21,6 +21,7 @@ struct FhirClientOptions {
   std::size_t max_resources = 1000;      // per query, across pages
   std::size_t max_idle_per_origin = 8;   // kept-alive connections
   std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::string accept = "application/fhir+json";
 };
 
 struct FhirQuery {
