@@ -1,4 +1,5 @@
 #include "cds/audit.hpp"
+#include "cds/json_list.hpp"
 
 #include "fhir/json.hpp"
 
@@ -109,21 +110,7 @@ class Statement {
 
 bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
-std::string json_list(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return boost::json::serialize(a);
-}
 
-std::vector<std::string> parse_list(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (!ec && v.is_array())
-    for (const auto& e : v.get_array())
-      if (e.is_string()) out.emplace_back(e.get_string());
-  return out;
-}
 
 std::string migrate(sqlite3* db) {
   sqlite3_stmt* st = nullptr;
@@ -172,10 +159,10 @@ bool write_invocation(sqlite3* db, const InvocationRecord& r) {
   const std::int64_t id = sqlite3_last_insert_rowid(db);
   for (const auto& c : r.cards)
     ok = ok && card.integer(1, id).text(2, c.card.uuid).text(3, c.card.rule_id).text(4, c.card.indicator)
-                   .text(5, c.card.summary).text(6, json_list(c.card.triggered_by))
-                   .text(7, json_list(c.override_reason_codes)).text(8, json_list(c.suggestion_uuids)).step_done();
+                   .text(5, c.card.summary).text(6, to_json_list(c.card.triggered_by))
+                   .text(7, to_json_list(c.override_reason_codes)).text(8, to_json_list(c.suggestion_uuids)).step_done();
   for (const auto& o : r.orders)
-    ok = ok && order.integer(1, id).text(2, o.reference).text(3, json_list(o.codes)).text(4, o.category).step_done();
+    ok = ok && order.integer(1, id).text(2, o.reference).text(3, to_json_list(o.codes)).text(4, o.category).step_done();
   return ok;
 }
 
@@ -186,7 +173,7 @@ bool write_feedback(sqlite3* db, const std::vector<FeedbackRecord>& items) {
   bool ok = fb.ok();
   for (const auto& f : items)
     ok = ok && fb.text(1, f.received_at).text(2, f.card_uuid).text(3, f.service_id).text(4, f.outcome)
-                   .text(5, json_list(f.accepted_suggestions)).text(6, f.override_reason)
+                   .text(5, to_json_list(f.accepted_suggestions)).text(6, f.override_reason)
                    .integer(7, f.has_user_comment ? 1 : 0).text(8, f.outcome_timestamp).text(9, f.jwt_iss)
                    .text(10, f.jwt_sub).text(11, f.tenant).step_done();
   return ok;
@@ -249,7 +236,7 @@ std::optional<IssuedCard> AuditLog::find_card(const std::string& uuid) {
   if (!q.ok()) return std::nullopt;
   q.text(1, uuid);
   if (!q.step_row()) return std::nullopt;
-  IssuedCard card{q.column(0), parse_list(q.column(1)), parse_list(q.column(2))};
+  IssuedCard card{q.column(0), parse_json_list(q.column(1)), parse_json_list(q.column(2))};
   q.reset();
   return card;
 }

@@ -1,6 +1,7 @@
 // Compliance reports: the SQL. Each table is one aggregate query over the audit database,
 // run in one read transaction so every table sees the same snapshot.
 #include "cds/report.hpp"
+#include "cds/json_list.hpp"
 
 #include "fhir/json.hpp"
 
@@ -161,15 +162,6 @@ const std::vector<TableSpec>& specs() {
   return s;
 }
 
-std::vector<std::string> parse_list(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (!ec && v.is_array())
-    for (const auto& e : v.get_array())
-      if (e.is_string()) out.emplace_back(e.get_string());
-  return out;
-}
 
 }  // namespace
 
@@ -237,7 +229,7 @@ std::variant<ReportData, std::string> query_report(const std::filesystem::path& 
         const int col = static_cast<int>(i);
         switch (spec.kinds[i]) {
           case 'i': row.emplace_back(q->integer(col)); break;
-          case 'l': row.emplace_back(parse_list(q->text(col))); break;
+          case 'l': row.emplace_back(parse_json_list(q->text(col))); break;
           default: row.emplace_back(q->text(col));
         }
       }

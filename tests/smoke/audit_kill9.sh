@@ -15,16 +15,8 @@ cat >"$work/config.json" <<JSON
 { "tls": { "cert": "certs/server.crt", "key": "certs/server.key" }, "rules_dir": "$src/rules/data",
   "audit": { "db": "audit.db" }, "threads": 2, "auth": { "enabled": false } }
 JSON
-"$build/cds-service/cds-service" --config "$work/config.json" --listen 127.0.0.1:0 2>"$work/service.log" &
-pid=$!
-port=""
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/service.log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "service exited at start"
-  sleep 0.1
-done
-[ -n "$port" ] || fail "service did not report its port"
+source "$src/tests/smoke/service_lib.sh"
+start_service "$work/config.json"
 
 fixture="$src/tests/fixtures/requests/01-amniotic-fluid-order-sign-type3.json"
 original=$(sed -n 's/.*"hookInstance": *"\([^"]*\)".*/\1/p' "$fixture" | head -1)

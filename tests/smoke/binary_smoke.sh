@@ -21,20 +21,9 @@ cat >"$work/config.json" <<JSON
   "auth": { "trusted_issuers": [ { "iss": "https://ehr.smoke.test", "jwks_file": "jwks.json", "clients": ["smoke-ehr"] } ] }
 }
 JSON
-# Port 0: the kernel picks a free port and the service logs which one it got.
-"$build/cds-service/cds-service" --config "$work/config.json" --listen "127.0.0.1:0" 2>"$work/service.log" &
-pid=$!
-
 fail() { echo "FAIL: $*"; echo "--- service log"; cat "$work/service.log"; exit 1; }
-
-port=""
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/service.log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "service exited at start"
-  sleep 0.1
-done
-[ -n "$port" ] || fail "service did not report its port"
+source "$src/tests/smoke/service_lib.sh"
+start_service "$work/config.json"
 base="https://127.0.0.1:$port"
 curl_tls=(curl -sS --max-time 5 --cacert "$work/certs/ca.crt")
 # A fresh token per call: jti is single-use.
