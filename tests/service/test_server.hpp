@@ -166,6 +166,8 @@ class TestServer {
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
 
+  // What SIGHUP does: reload rules, JWKS files and the TLS certificate.
+  std::string reload() { return server_->reload(); }
   void stop() {
     if (server_) {
       server_->stop();
