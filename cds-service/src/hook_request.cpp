@@ -103,6 +103,7 @@ std::optional<ApiError> check_prefetch(const json::value* prefetch, HookRequest&
   for (const auto& t : r.service->prefetch) {
     const json::value* v = p ? p->if_contains(t.key) : nullptr;
     if (v == nullptr || is_operation_outcome(*v)) r.missing_prefetch.push_back(t.key);
+    else if (v->is_null()) r.null_prefetch.push_back(t.key);
   }
   return std::nullopt;
 }

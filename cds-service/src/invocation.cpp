@@ -107,19 +107,23 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
 
 void App::gather(std::shared_ptr<Invocation> inv) {
   HookRequest& hook = *inv->hook;
-  if (hook.missing_prefetch.empty()) return evaluate(std::move(inv));
+  // What to fetch: keys the client did not satisfy, and (to be sure) keys it sent as null.
+  std::vector<std::string_view> wanted = hook.missing_prefetch;
+  if (!hook.fhir_server.empty()) wanted.insert(wanted.end(), hook.null_prefetch.begin(), hook.null_prefetch.end());
+  if (wanted.empty()) return evaluate(std::move(inv));
 
   std::vector<FhirQuery> queries;
   std::string_view scope = fhir::string_field(hook.fhir_authorization, "scope");
   std::string base(hook.fhir_server);
   while (!base.empty() && base.back() == '/') base.pop_back();
-  for (std::string_view key : hook.missing_prefetch) {
+  for (std::string_view key : wanted) {
+    const bool was_null = std::find(hook.null_prefetch.begin(), hook.null_prefetch.end(), key) != hook.null_prefetch.end();
     std::optional<std::string> query;
     for (const auto& t : inv->service->prefetch)
       if (t.key == key) query = render_prefetch(t.query, *hook.input.context);
     // Only what the token's scope grants: asking for more would just earn a 403.
     if (!query || (hook.fhir_authorization && !scope_allows(scope, *query))) {
-      hook.unavailable.push_back(key);
+      if (!was_null) hook.unavailable.push_back(key);  // a null still says "no data"
       continue;
     }
     queries.push_back({std::string(key), base + "/" + *query});
@@ -132,15 +136,18 @@ void App::gather(std::shared_ptr<Invocation> inv) {
     HookRequest& h = *inv->hook;
     json::object merged;
     if (h.input.prefetch) merged = *h.input.prefetch;
-    std::size_t failed = 0;
     for (auto& r : results) {
-      auto key = std::find(h.missing_prefetch.begin(), h.missing_prefetch.end(), r.key);
-      if (key == h.missing_prefetch.end()) continue;
+      std::string_view key;
+      bool was_null = false;
+      for (auto k : h.missing_prefetch)
+        if (k == r.key) key = k;
+      for (auto k : h.null_prefetch)
+        if (k == r.key) key = k, was_null = true;
+      if (key.empty()) continue;
       if (r.value) {
-        merged[*key] = std::move(*r.value);
-      } else {
-        h.unavailable.push_back(*key);
-        ++failed;
+        merged[key] = std::move(*r.value);
+      } else if (!was_null) {  // a key the client sent as null keeps meaning "no data"
+        h.unavailable.push_back(key);
         // Which key and why, never the URL's query values, the token or the body.
         log(LogLevel::warning, "FHIR fetch for prefetch '" + r.key + "' failed: " + r.failure);
         metrics_.fhir_fetch_failures.fetch_add(1, std::memory_order_relaxed);

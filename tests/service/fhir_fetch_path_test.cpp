@@ -285,6 +285,27 @@ TEST_F(FhirFetchPath, OperationOutcomeInPrefetchIsFetchedAgain) {
   EXPECT_EQ(service_.audit("5d000000-0000-4000-8000-00000000000d"), (std::vector<std::string>{"ok", "200"}));
 }
 
+// A null prefetch says "the query found nothing": with a fhirServer it is fetched again to be
+// sure (the rule); without one it stands as "no data", never a 412.
+TEST_F(FhirFetchPath, NullPrefetchIsFetchedAgainWhenAServerIsGiven) {
+  auto r = service_.post(request("5d000000-0000-4000-8000-0000000000a1", fhir_.base(), {}, [](json::object& o) {
+    o["prefetch"].as_object()["conditions"] = nullptr;
+  }));
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.response.result_int(), 200u) << r.response.body();
+  EXPECT_EQ(orders_only(cards_of(r)), expected_cards());
+  EXPECT_EQ(fhir_.targets(), (std::vector<std::string>{"/fhir/Condition?patient=pat-05"}));
+
+  fhir_.clear_requests();
+  auto no_server = service_.post(request("5d000000-0000-4000-8000-0000000000a2", "", {}, [](json::object& o) {
+    o["prefetch"].as_object()["conditions"] = nullptr;
+  }));
+  ASSERT_FALSE(no_server.ec) << no_server.ec.message();
+  EXPECT_EQ(no_server.response.result_int(), 200u) << no_server.response.body();
+  EXPECT_TRUE(fhir_.targets().empty());
+  EXPECT_EQ(service_.audit("5d000000-0000-4000-8000-0000000000a2"), (std::vector<std::string>{"ok", "200"}));
+}
+
 TEST_F(FhirFetchPath, ScopeLimitsWhatIsFetched) {
   auto r = service_.post(request("5e000000-0000-4000-8000-00000000000e", fhir_.base(), {"*"}, [](json::object& o) {
     o["fhirAuthorization"].as_object()["scope"] = "openid patient/Patient.read patient/Condition.rs";

@@ -25,6 +25,9 @@ struct HookRequest {
   // Prefetch keys the service asked for that the client did not satisfy (absent, or an
   // OperationOutcome instead of data). A key sent as null was satisfied with "no data".
   std::vector<std::string_view> missing_prefetch;
+  // Keys sent as null ("the query found nothing"). With a fhirServer we fetch them again to be
+  // sure; without one they stand as "no data" (not missing, so no 412).
+  std::vector<std::string_view> null_prefetch;
   // After gathering: the prefetch the rules read (the client's plus what we fetched), and the
   // keys we could get neither way — the rules must not flag what depends on them.
   boost::json::value gathered_prefetch;
