@@ -12,16 +12,21 @@
 namespace cds {
 namespace json = boost::json;
 
-bool MemoryReplayCache::first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) {
+ReplayCache::Use MemoryReplayCache::first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  while (!order_.empty() && order_.front().first <= now) {
+    auto it = seen_.find(order_.front().second);
+    if (it != seen_.end() && it->second <= now) seen_.erase(it);
+    order_.pop_front();
+  }
   if (auto it = seen_.find(key); it != seen_.end()) {
-    if (it->second > now) return false;
+    if (it->second > now) return Use::replay;
     seen_.erase(it);
   }
-  if (seen_.size() >= capacity_) std::erase_if(seen_, [&](const auto& kv) { return kv.second <= now; });
-  if (seen_.size() >= capacity_) return false;  // full of live tokens: refuse rather than forget
+  if (seen_.size() >= capacity_) return Use::full;  // full of live tokens: refuse rather than forget
   seen_.emplace(key, expires);
-  return true;
+  order_.emplace_back(expires, key);
+  return Use::first;
 }
 
 namespace {
@@ -183,8 +188,11 @@ std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_vie
 
   // Only a verified token may spend its jti; otherwise a forger could burn real ones.
   std::string replay_key = std::string(iss) + '\n' + std::string(jti);
-  if (!replay_->first_use(replay_key, Clock::time_point(std::chrono::seconds(*exp + skew)), now))
-    return AuthFailure{"jti has already been used"};
+  switch (replay_->first_use(replay_key, Clock::time_point(std::chrono::seconds(*exp + skew)), now)) {
+    case ReplayCache::Use::first: break;
+    case ReplayCache::Use::replay: return AuthFailure{"jti has already been used"};
+    case ReplayCache::Use::full: return AuthFailure{"too many live tokens to check jti against; retry shortly"};
+  }
 
   Principal p;
   p.iss = iss;

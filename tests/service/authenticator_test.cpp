@@ -225,14 +225,16 @@ TEST_F(AuthenticatorTest, JwksUrlIsCachedAndRefetchedAtMostOncePerInterval) {
 }
 
 TEST(MemoryReplayCache, ForgetsExpiredEntriesAndFailsClosedWhenFull) {
+  using Use = ReplayCache::Use;
   MemoryReplayCache cache(2);
   auto now = Clock::time_point(std::chrono::seconds(1000));
-  EXPECT_TRUE(cache.first_use("a", now + 10s, now));
-  EXPECT_FALSE(cache.first_use("a", now + 10s, now));
-  EXPECT_TRUE(cache.first_use("b", now + 10s, now));
-  EXPECT_FALSE(cache.first_use("c", now + 10s, now));  // full of live entries
-  EXPECT_TRUE(cache.first_use("c", now + 30s, now + 11s));  // a and b expired and were purged
-  EXPECT_TRUE(cache.first_use("a", now + 30s, now + 11s));
+  EXPECT_EQ(cache.first_use("a", now + 10s, now), Use::first);
+  EXPECT_EQ(cache.first_use("a", now + 10s, now), Use::replay);
+  EXPECT_EQ(cache.first_use("b", now + 10s, now), Use::first);
+  EXPECT_EQ(cache.first_use("c", now + 10s, now), Use::full);  // full of live entries: not a "replay"
+  EXPECT_EQ(cache.first_use("c", now + 30s, now + 11s), Use::first);  // a and b expired and were dropped
+  EXPECT_EQ(cache.first_use("a", now + 30s, now + 11s), Use::first);
+  EXPECT_EQ(cache.first_use("c", now + 30s, now + 12s), Use::replay);
 }
 
 TEST(FhirServerAllowlist, MatchesSchemeHostPortAndPathPrefixOnly) {

@@ -5,6 +5,7 @@
 #include "cds/jose.hpp"
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -45,19 +46,23 @@ using Clock = std::chrono::system_clock;
 class ReplayCache {
  public:
   virtual ~ReplayCache() = default;
-  // True the first time `key` is seen (and remembers it until `expires`); false on a replay,
-  // or when the cache is full of unexpired entries (fail closed).
-  virtual bool first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) = 0;
+  enum class Use { first, replay, full };
+  // `first` the first time `key` is seen (remembered until `expires`); `replay` when seen
+  // before; `full` when the cache holds only unexpired entries (the caller fails closed).
+  virtual Use first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) = 0;
 };
 
 class MemoryReplayCache final : public ReplayCache {
  public:
   explicit MemoryReplayCache(std::size_t capacity) : capacity_(capacity) {}
-  bool first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) override;
+  Use first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) override;
  private:
   std::mutex mutex_;
   std::size_t capacity_;
   std::unordered_map<std::string, Clock::time_point> seen_;
+  // Insertion order, which tracks expiry closely (lifetimes are capped): expired entries are
+  // dropped from the front, a few at a time, instead of scanning the whole map.
+  std::deque<std::pair<Clock::time_point, std::string>> order_;
 };
 
 struct Principal {

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Load test of the real cds-service binary on loopback, against an nginx static-file baseline.
+#
+#   bench/load.sh [-d SECONDS] [-r REPEAT] [--variants "startup nginx plain plain-shm tls plain-rs384"]
+#                 [--skip-build] [--keep]
+#   -d  seconds per wrk run (default 15)   -r  repeat every variant this many rounds (variance)
+#   --keep  keep the temp dir (certs, tokens, logs, wrk output) for inspection
+#
+# What it does (everything on 127.0.0.1, every wait bounded, everything it starts is stopped on
+# exit):
+#   1. installs what is missing (wrk, nginx-light, libbenchmark-dev; the build deps through
+#      deploy/install-deps.sh), with sudo when not root;
+#   2. builds Release into build-bench/ (-DCDS_BUILD_BENCH=ON);
+#   3. makes development certificates and an RSA key in a temp dir, and their JWKS (cds-token);
+#   4. pre-mints single-use JWTs (bench/tools/mint_tokens), more than the run can send;
+#   5. per variant: starts cds-service (auth on, port 0, read from its log), measures start-up
+#      to ready (exec -> first 200 from /readyz), drives it with wrk -t2 -c32 (keep-alive) and
+#      bench/wrk/order-sign.lua (a fresh token per request), reads the peak RSS (VmHWM), stops it;
+#   6. nginx serving a static file of the same size as our response, same wrk settings;
+#   7. prints a table (and writes it to build-bench/bench-results/) with our req/s as % of nginx.
+#
+# Variants:
+#   nginx        baseline: nginx, static file of our response's size, plain HTTP
+#   plain        cds-service --no-tls, ES384 tokens, audit DB on disk (build-bench/bench-audit/,
+#                synchronous=FULL; the script prints that filesystem's type)
+#   plain-shm    same, audit DB on /dev/shm (tmpfs: fsync costs nothing) ~ "audit off"
+#   tls          cds-service with TLS (dev certificate), ES384 tokens, audit DB on disk
+#   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
+#   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1 (not in the default list)
+#                the same with wrk -t1 -c1: one request at a time, the latency without queueing
+#   startup      start-up to ready, STARTUP_RUNS (5) times, TLS + auth, audit on disk: the first
+#                start creates the audit DB, the others reopen it
+# The service always audits; "audit off" is approximated by the tmpfs audit file.
+#
+# Environment: DURATION (default 15, seconds per wrk run), THREADS (2), CONNECTIONS (32),
+# SERVICE_THREADS (2), ES384_RPS / RS384_RPS (token pool sizing guesses; a run that runs out of
+# tokens is repeated once with a pool sized from what it measured), PERF=1 (perf record the
+# service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+build="$root/build-bench"
+
+DURATION=${DURATION:-15}
+REPEAT=1
+VARIANTS="startup nginx plain plain-shm tls plain-rs384"
+SKIP_BUILD=0
+KEEP=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d) DURATION=$2; shift ;;
+    -r) REPEAT=$2; shift ;;
+    --variants) VARIANTS=$2; shift ;;
+    --skip-build) SKIP_BUILD=1 ;;
+    --keep) KEEP=1 ;;
+    -h | --help) sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+SERVICE_THREADS=${SERVICE_THREADS:-2}
+ES384_RPS=${ES384_RPS:-2000}
+RS384_RPS=${RS384_RPS:-4000}
+BASE_URL="https://cds.bench.local"  # public_base_url: token audiences do not depend on the port
+SERVICE_PATH="/cds-services/knee-oa-order-sign"
+BODY="$here/data/order-sign-60.json"
+
+log() { printf '[load.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- 1. dependencies
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v curl >/dev/null || need+=(curl)
+dpkg-query -W -f='${Status}' libbenchmark-dev 2>/dev/null | grep -q "install ok installed" || need+=(libbenchmark-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO timeout 600 apt-get update -qq || true
+  # policy-rc.d (if any) keeps the packaged nginx service from starting; we run our own.
+  $SUDO timeout 600 apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+if ! command -v cmake >/dev/null || ! command -v ninja >/dev/null; then
+  $SUDO bash "$root/deploy/install-deps.sh"
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# ---------------------------------------------------------------- 2. build
+if [ "$SKIP_BUILD" = 0 ]; then
+  log "building Release into $build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDS_BUILD_BENCH=ON -DCDS_BUILD_TESTS=OFF >/dev/null
+  ninja -C "$build" cds-service cds-token mint_tokens cds_micro_bench >/dev/null
+fi
+SERVICE="$build/cds-service/cds-service"
+TOKEN="$build/cds-service/cds-token"
+MINT="$build/bench/mint_tokens"
+for b in "$SERVICE" "$TOKEN" "$MINT"; do [ -x "$b" ] || die "missing $b (run without --skip-build)"; done
+
+# ---------------------------------------------------------------- 3. keys, certificates, JWKS
+work=$(mktemp -d /tmp/cds-load.XXXXXX)
+chmod 711 "$work"  # nginx workers (nobody) must traverse to www/
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  rm -rf /dev/shm/cds-load-"$(basename "$work")" "$build/bench-audit"
+  if [ "$KEEP" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash "$root/certs/make-dev-certs.sh" "$work/certs" >/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/certs/ehr-rs384.key" 2>/dev/null
+"$TOKEN" --key "$work/certs/ehr-es384.key" --kid bench-es384 --alg ES384 --jwks >"$work/jwks-es384.json"
+"$TOKEN" --key "$work/certs/ehr-rs384.key" --kid bench-rs384 --alg RS384 --jwks >"$work/jwks-rs384.json"
+
+cat >"$work/config.json" <<JSON
+{
+  "public_base_url": "$BASE_URL",
+  "threads": $SERVICE_THREADS,
+  "tls": { "cert": "certs/server.crt", "key": "certs/server.key" },
+  "rules_dir": "$root/rules/data",
+  "audit": { "db": "audit/audit.db" },
+  "auth": {
+    "replay_cache_entries": 5000000,
+    "trusted_issuers": [
+      { "iss": "https://ehr-es384.bench", "jwks_file": "jwks-es384.json", "clients": ["bench-ehr"] },
+      { "iss": "https://ehr-rs384.bench", "jwks_file": "jwks-rs384.json", "clients": ["bench-ehr"] }
+    ]
+  }
+}
+JSON
+
+# ---------------------------------------------------------------- 4. tokens
+declare -A pool_minted pool_size
+alg_of() { case "$1" in *rs384*) echo RS384 ;; *) echo ES384 ;; esac; }
+# mint ALG COUNT: a pool of COUNT tokens in $work/tokens-ALG.txt
+mint() {
+  local alg=$1 count=$2 lower t0
+  lower=$(echo "$alg" | tr 'A-Z' 'a-z')
+  log "minting $count $alg tokens"
+  t0=$(date +%s%N)
+  timeout 900 "$MINT" --key "$work/certs/ehr-$lower.key" --kid "bench-$lower" --alg "$alg" \
+    --iss "https://ehr-$lower.bench" --sub bench-ehr --aud "$BASE_URL$SERVICE_PATH" \
+    --count "$count" --ttl 300 --out "$work/tokens-$alg.txt"
+  log "minted in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  pool_minted[$alg]=$(date +%s)
+  pool_size[$alg]=$count
+}
+# A pool serves every variant of its algorithm: each variant starts a fresh service (fresh replay
+# cache) and the audience does not depend on port or scheme. Tokens live 300 s (+60 s skew),
+# so a pool older than 200 s is re-minted before a run of DURATION seconds.
+ensure_pool() {
+  local alg=$1 want=$2
+  if [ -z "${pool_minted[$alg]:-}" ] || [ $(( $(date +%s) - pool_minted[$alg] + DURATION )) -gt 240 ] ||
+     [ "${pool_size[$alg]}" -lt "$want" ]; then
+    mint "$alg" "$want"
+  fi
+}
+
+# ---------------------------------------------------------------- helpers
+free_port() {  # a port the kernel picks (for nginx, which cannot listen on port 0 and report it)
+  perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport'
+}
+now_ns() { date +%s%N; }
+curl_b=(curl -s --max-time 2 --cacert "$work/certs/ca.crt")
+
+svc_pid="" svc_port="" svc_scheme="" startup_ms=""
+# start_service VARIANT AUDIT_DIR: starts cds-service, sets svc_pid, svc_port, startup_ms
+start_service() {
+  local variant=$1 audit_dir=$2 flags=() t0 t1 code
+  mkdir -p "$audit_dir"
+  rm -f "$audit_dir"/audit.db*
+  svc_scheme=https
+  case "$variant" in plain*) flags+=(--no-tls); svc_scheme=http ;; esac
+  : >"$work/service-$variant.log"
+  t0=$(now_ns)
+  "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$audit_dir/audit.db" "${flags[@]}" \
+    2>>"$work/service-$variant.log" &
+  svc_pid=$!
+  pids+=("$svc_pid")
+  svc_port=""
+  for _ in $(seq 1 2000); do  # <= ~10 s
+    svc_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/service-$variant.log")
+    [ -n "$svc_port" ] && break
+    kill -0 "$svc_pid" 2>/dev/null || { cat "$work/service-$variant.log" >&2; die "service exited at start"; }
+    sleep 0.005
+  done
+  [ -n "$svc_port" ] || die "service did not report its port"
+  for _ in $(seq 1 2000); do
+    code=$("${curl_b[@]}" -o /dev/null -w '%{http_code}' "$svc_scheme://127.0.0.1:$svc_port/readyz" || true)
+    [ "$code" = 200 ] && break
+    sleep 0.002
+  done
+  t1=$(now_ns)
+  [ "$code" = 200 ] || die "service not ready (readyz $code)"
+  startup_ms=$(( (t1 - t0) / 1000000 ))
+}
+# Stops a process we started and forgets its pid (so cleanup never signals a reused pid).
+stop_pid() {
+  local p=$1 keep=() q
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+  for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+  pids=("${keep[@]}")
+}
+stop_service() { stop_pid "$svc_pid"; }
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# CPU time (user + system) a process has used, in clock ticks (the comm field has no spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICKS=$(getconf CLK_TCK)
+
+# run_wrk NAME URL [lua env...]: one wrk run; its key=value summary goes to $work/report-NAME
+run_wrk() {
+  local name=$1 url=$2; shift 2
+  local t=${WRK_T:-$THREADS} c=${WRK_C:-$CONNECTIONS}
+  env "$@" BENCH_THREADS="$t" BENCH_REPORT="$work/report-$name" \
+    timeout $((DURATION + 60)) wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 5s --latency \
+    -s "$here/wrk/order-sign.lua" "$url" >"$work/wrk-$name.txt" 2>&1 || { cat "$work/wrk-$name.txt" >&2; die "wrk failed"; }
+}
+get() { sed -n "s/^$2=//p" "$work/report-$1"; }
+
+results="$work/results.tsv"
+printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
+nginx_rps=""
+startup_summary=""
+
+# ---------------------------------------------------------------- the probe: our response body
+# One call with its own token, to check the answer and size the nginx file like it.
+probe_response() {
+  start_service plain-probe "$work/audit-probe"
+  local token
+  token=$("$TOKEN" --key "$work/certs/ehr-es384.key" --kid bench-es384 --iss https://ehr-es384.bench --sub bench-ehr \
+    --aud "$BASE_URL$SERVICE_PATH")
+  mkdir -p "$work/www"
+  code=$(curl -s --max-time 10 -o "$work/www/order-sign.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $token" --data-binary @"$BODY" "http://127.0.0.1:$svc_port$SERVICE_PATH")
+  stop_service
+  [ "$code" = 200 ] || { cat "$work/www/order-sign.json" >&2; die "probe answered $code"; }
+  grep -q '"indicator":"critical"' "$work/www/order-sign.json" || die "probe: no critical card"
+  chmod -R a+rX "$work/www"
+  log "response body: $(stat -c %s "$work/www/order-sign.json") bytes (nginx serves a file of this size)"
+}
+
+# ---------------------------------------------------------------- variants
+run_startup() {
+  local runs=${STARTUP_RUNS:-5} times=() i
+  for i in $(seq 1 "$runs"); do
+    [ "$i" = 1 ] && rm -rf "$build/bench-audit/startup"
+    mkdir -p "$build/bench-audit/startup"
+    local t0 t1 code="" port=""
+    : >"$work/service-startup.log"
+    t0=$(now_ns)
+    "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$build/bench-audit/startup/audit.db" \
+      2>>"$work/service-startup.log" &
+    svc_pid=$!
+    pids+=("$svc_pid")
+    for _ in $(seq 1 2000); do
+      port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/service-startup.log")
+      [ -n "$port" ] && break
+      kill -0 "$svc_pid" 2>/dev/null || die "service exited at start"
+      sleep 0.002
+    done
+    for _ in $(seq 1 2000); do
+      code=$("${curl_b[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/readyz" || true)
+      [ "$code" = 200 ] && break
+      sleep 0.002
+    done
+    t1=$(now_ns)
+    [ "$code" = 200 ] || die "startup run $i: not ready"
+    times+=($(( (t1 - t0) / 1000000 )))
+    stop_service
+  done
+  local sorted
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+  startup_summary="start-up to ready (TLS, auth, audit on disk), ${runs} runs, ms: first (new audit DB) ${times[0]}; all sorted: ${sorted}(median $(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"))"
+  log "$startup_summary"
+}
+
+run_nginx() {
+  local port
+  port=$(free_port)
+  mkdir -p "$work/nginx/logs"
+  cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes $SERVICE_THREADS;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nodelay on;
+  keepalive_requests 100000000;   # like cds-service: no request cap per keep-alive connection
+  keepalive_timeout 60s;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+    location / { }
+  }
+}
+CONF
+  timeout 10 "$NGINX" -t -p "$work/nginx" -c "$work/nginx/nginx.conf" >/dev/null 2>&1 || die "nginx config test failed"
+  "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+  local npid=$!
+  pids+=("$npid")
+  for _ in $(seq 1 500); do
+    [ "$(curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/order-sign.json" || true)" = 200 ] && break
+    sleep 0.01
+  done
+  log "nginx baseline: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on http://127.0.0.1:$port/order-sign.json"
+  local procs rss cpu0 cpu1 cpu
+  procs="$npid $(pgrep -P "$npid" | tr '\n' ' ')"  # master and workers
+  cpu0=$(for p in $procs; do cpu_ticks "$p"; done | awk '{s += $1} END {print s}')
+  run_wrk nginx "http://127.0.0.1:$port/order-sign.json" BENCH_BODY= BENCH_PATH=/order-sign.json
+  cpu1=$(for p in $procs; do cpu_ticks "$p"; done | awk '{s += $1} END {print s}')
+  rss=$(for p in $procs; do peak_rss_kb "$p"; done | awk '{s += $1} END {print s}')
+  stop_pid "$npid"
+  nginx_rps=$(get nginx rps)
+  cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get nginx duration_s)" -v n="$(get nginx requests)" \
+    'BEGIN {printf "%.2f\t%.3f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
+  printf 'nginx (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t100%%\n' "$(stat -c %s "$work/www/order-sign.json")" \
+    "$nginx_rps" "$(get nginx p50_ms)" "$(get nginx p90_ms)" "$(get nginx p99_ms)" "$(get nginx p999_ms)" \
+    "$(get nginx non2xx)" "$(get nginx socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" >>"$results"
+}
+
+run_service_variant() {
+  local variant=$1 name=$2 alg audit_dir guess want attempt rps used
+  alg=$(alg_of "$variant")
+  case "$variant" in
+    *shm*) audit_dir="/dev/shm/cds-load-$(basename "$work")/$name" ;;
+    *) audit_dir="$build/bench-audit/${name//#/-}" ;;
+  esac
+  guess=$([ "$alg" = RS384 ] && echo "$RS384_RPS" || echo "$ES384_RPS")
+  WRK_T=$THREADS WRK_C=$CONNECTIONS
+  case "$variant" in *-c1) WRK_T=1 WRK_C=1 ;; esac  # one connection: latency without queueing
+  want=$(( guess * DURATION * 13 / 10 + 1000 ))
+  for attempt in 1 2; do
+    ensure_pool "$alg" "$want"
+    start_service "$variant" "$audit_dir"
+    log "$name: ready in ${startup_ms} ms on $svc_scheme://127.0.0.1:$svc_port; wrk -t$WRK_T -c$WRK_C -d${DURATION}s"
+    local cpu0 cpu1 rss_kb
+    cpu0=$(cpu_ticks "$svc_pid")
+    local perf_pid=""
+    if [ "${PERF:-0}" = 1 ]; then  # sample the service's CPU during the run (software clock: works in VMs)
+      mkdir -p "$build/bench-results"
+      timeout $((DURATION + 30)) perf record -q -e cpu-clock -F 499 -g -p "$svc_pid" \
+        -o "$build/bench-results/perf-${name//#/-}.data" -- sleep "$((DURATION - 1))" >/dev/null 2>&1 &
+      perf_pid=$!
+      pids+=("$perf_pid")
+    fi
+    run_wrk "$name" "$svc_scheme://127.0.0.1:$svc_port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-$alg.txt" \
+      BENCH_PATH="$SERVICE_PATH"
+    cpu1=$(cpu_ticks "$svc_pid")
+    rss_kb=$(peak_rss_kb "$svc_pid")
+    if [ -n "$perf_pid" ]; then
+      wait "$perf_pid" 2>/dev/null || true
+      local keep=() q
+      for q in "${pids[@]}"; do [ "$q" = "$perf_pid" ] || keep+=("$q"); done
+      pids=("${keep[@]}")
+    fi
+    stop_service
+    if [ "$(get "$name" tokens_exhausted)" -gt 0 ] && [ "$attempt" = 1 ]; then
+      rps=$(get "$name" rps)
+      want=$(awk -v r="$rps" -v d="$DURATION" 'BEGIN {printf "%d", r * d * 1.3 + 1000}')
+      log "$name: token pool ran out ($(get "$name" tokens_exhausted) requests without a token); again with $want"
+      pool_size[$alg]=0
+      continue
+    fi
+    break
+  done
+  local audited="-"
+  if command -v sqlite3 >/dev/null; then
+    audited=$(sqlite3 "$audit_dir/audit.db" "select count(*) from invocation where http_status = 200" 2>/dev/null || echo "?")
+  fi
+  rps=$(get "$name" rps)
+  # Service CPU during the run: cores busy, and CPU milliseconds per answered request.
+  local cpu
+  cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
+    'BEGIN {printf "%.2f\t%.2f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
+    "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" "$(get "$name" non2xx)" "$(get "$name" socket_errors)" \
+    "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$cpu" \
+    "$( [ -n "$nginx_rps" ] && awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" >>"$results"
+  rm -rf "$audit_dir"
+}
+
+mkdir -p "$build/bench-audit"
+disk_fs=$(df -T "$build/bench-audit" | awk 'NR == 2 {print $2}')
+[ "$disk_fs" = tmpfs ] && log "WARNING: $build is on tmpfs: the 'disk' audit variants are not on disk"
+log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+probe_response
+for round in $(seq 1 "$REPEAT"); do
+  for v in $VARIANTS; do
+    name=$v
+    [ "$REPEAT" -gt 1 ] && name="$v#$round"
+    case "$v" in
+      nginx) run_nginx ;;
+      startup) run_startup ;;
+      plain | plain-shm | tls | plain-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
+        run_service_variant "$v" "$name"
+        unset WRK_T WRK_C ;;
+      *) die "unknown variant $v" ;;
+    esac
+  done
+done
+
+mkdir -p "$build/bench-results"
+out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
+: >"$out"
+{
+  echo
+  echo "cds-service load test: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, keep-alive, loopback; service threads=$SERVICE_THREADS"
+  echo "audit DB: disk variants on $disk_fs ($build/bench-audit), -shm variants on tmpfs (/dev/shm)"
+  echo "request: $(basename "$BODY") ($(stat -c %s "$BODY") B), response $(stat -c %s "$work/www/order-sign.json") B; $(nproc) cores; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  column -t -s $'\t' "$results"
+  # Audit durability cost: plain (disk, fsync per group commit) vs plain-shm (tmpfs), per round.
+  awk -F'\t' '$1 ~ /^plain(#|$)/ {d[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}
+               $1 ~ /^plain-shm(#|$)/ {m[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}
+               END {for (k in d) if (k in m && m[k] > 0)
+                      printf "audit on disk vs tmpfs%s: %.1f%% fewer req/s on disk\n", k, 100 * (m[k] - d[k]) / m[k]}' "$results"
+  [ -n "$startup_summary" ] && echo "$startup_summary"
+  echo "(results also in $out)"
+} 2>&1 | tee -a "$out" >&2
