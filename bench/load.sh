@@ -20,7 +20,10 @@
 #   7. prints a table (and writes it to build-bench/bench-results/) with our req/s as % of nginx.
 #
 # Variants:
-#   nginx        baseline: nginx, static file of our response's size, plain HTTP
+#   nginx-post   baseline: nginx answering the service's exact request (POST, 43 KB body, token;
+#                body read and dropped) with a static file of our response's size; the percentages
+#                are taken against it when it runs (it runs first in the default list)
+#   nginx        nginx serving that file to plain GETs: the bare physical limit, for reference
 #   plain        cds-service --no-tls, ES384 tokens, audit DB on disk (build-bench/bench-audit/,
 #                synchronous=FULL; the script prints that filesystem's type)
 #   plain-shm    same, audit DB on /dev/shm (tmpfs: fsync costs nothing) ~ "audit off"
@@ -44,7 +47,7 @@ build="$root/build-bench"
 
 DURATION=${DURATION:-15}
 REPEAT=1
-VARIANTS="startup nginx plain plain-shm tls plain-rs384"
+VARIANTS="startup nginx-post nginx plain plain-shm tls plain-rs384"
 SKIP_BUILD=0
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -289,8 +292,13 @@ run_startup() {
   log "$startup_summary"
 }
 
+# run_nginx get|post. get: wrk GETs the static file (the bare physical limit). post: wrk sends
+# exactly what it sends the service (POST, the 43 KB body, a bearer token) and nginx reads the
+# body, discards it and answers with the same static file: same request and response bytes, so
+# the like-for-like baseline the percentages are taken against when it ran.
 run_nginx() {
-  local port
+  local mode=$1 port name=nginx
+  [ "$mode" = post ] && name=nginx-post
   port=$(free_port)
   mkdir -p "$work/nginx/logs"
   cat >"$work/nginx/nginx.conf" <<CONF
@@ -309,6 +317,12 @@ http {
     listen 127.0.0.1:$port;
     root $work/www;
     location / { }
+    # A POST to a static file is a 405 in nginx; map it to the file (the body is read and dropped).
+    location = $SERVICE_PATH {
+      client_max_body_size 1m;
+      client_body_buffer_size 64k;
+      error_page 405 =200 /order-sign.json;
+    }
   }
 }
 CONF
@@ -320,20 +334,33 @@ CONF
     [ "$(curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/order-sign.json" || true)" = 200 ] && break
     sleep 0.01
   done
-  log "nginx baseline: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on http://127.0.0.1:$port/order-sign.json"
   local procs rss cpu0 cpu1 cpu
   procs="$npid $(pgrep -P "$npid" | tr '\n' ' ')"  # master and workers
   cpu0=$(for p in $procs; do cpu_ticks "$p"; done | awk '{s += $1} END {print s}')
-  run_wrk nginx "http://127.0.0.1:$port/order-sign.json" BENCH_BODY= BENCH_PATH=/order-sign.json
+  if [ "$mode" = post ]; then
+    ensure_pool ES384 1000  # nginx ignores the token; the pool is reused so the bytes match
+    log "nginx baseline (POST, same request as the service): wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+    run_wrk "$name" "http://127.0.0.1:$port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-ES384.txt" \
+      BENCH_PATH="$SERVICE_PATH" BENCH_REUSE_TOKENS=1
+  else
+    log "nginx baseline (GET): wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on http://127.0.0.1:$port/order-sign.json"
+    run_wrk "$name" "http://127.0.0.1:$port/order-sign.json" BENCH_BODY= BENCH_PATH=/order-sign.json
+  fi
   cpu1=$(for p in $procs; do cpu_ticks "$p"; done | awk '{s += $1} END {print s}')
   rss=$(for p in $procs; do peak_rss_kb "$p"; done | awk '{s += $1} END {print s}')
   stop_pid "$npid"
-  nginx_rps=$(get nginx rps)
-  cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get nginx duration_s)" -v n="$(get nginx requests)" \
+  local rps pct="100%"
+  rps=$(get "$name" rps)
+  if [ "$mode" = post ] || [ -z "$nginx_rps" ]; then
+    nginx_rps=$rps nginx_ref=$name
+  else
+    pct=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}')
+  fi
+  cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.3f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf 'nginx (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t100%%\n' "$(stat -c %s "$work/www/order-sign.json")" \
-    "$nginx_rps" "$(get nginx p50_ms)" "$(get nginx p90_ms)" "$(get nginx p99_ms)" "$(get nginx p999_ms)" \
-    "$(get nginx non2xx)" "$(get nginx socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" >>"$results"
+  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
+    "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" \
+    "$(get "$name" non2xx)" "$(get "$name" socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" "$pct" >>"$results"
 }
 
 run_service_variant() {
@@ -407,7 +434,8 @@ for round in $(seq 1 "$REPEAT"); do
     name=$v
     [ "$REPEAT" -gt 1 ] && name="$v#$round"
     case "$v" in
-      nginx) run_nginx ;;
+      nginx) run_nginx get ;;
+      nginx-post) run_nginx post ;;
       startup) run_startup ;;
       plain | plain-shm | tls | plain-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
         run_service_variant "$v" "$name"
@@ -426,6 +454,7 @@ out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "audit DB: disk variants on $disk_fs ($build/bench-audit), -shm variants on tmpfs (/dev/shm)"
   echo "request: $(basename "$BODY") ($(stat -c %s "$BODY") B), response $(stat -c %s "$work/www/order-sign.json") B; $(nproc) cores; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   column -t -s $'\t' "$results"
+  [ -n "${nginx_ref:-}" ] && echo "%nginx: req/s as a percentage of the $nginx_ref baseline"
   # Audit durability cost: plain (disk, fsync per group commit) vs plain-shm (tmpfs), per round.
   awk -F'\t' '$1 ~ /^plain(#|$)/ {d[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}
                $1 ~ /^plain-shm(#|$)/ {m[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}

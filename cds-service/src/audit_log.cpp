@@ -142,44 +142,72 @@ sqlite3* open_connection(const std::filesystem::path& file, int flags, std::stri
   return db;
 }
 
-bool write_invocation(sqlite3* db, const InvocationRecord& r) {
-  Statement inv(db,
-                "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, user_id, "
-                "encounter_id, patient_ref, rules_version, outcome, http_status, latency_us, patient_type) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  Statement card(db,
-                 "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by, override_reasons, "
-                 "suggestions) VALUES(?,?,?,?,?,?,?,?)");
-  Statement order(db, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)");
-  if (!inv.ok() || !card.ok() || !order.ok()) return false;
-  bool ok = inv.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
-                .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
-                .text(10, r.patient_ref).text(11, r.rules_version).text(12, r.outcome).integer(13, r.http_status)
-                .integer(14, r.latency_us).text(15, r.patient_type).step_done();
-  const std::int64_t id = sqlite3_last_insert_rowid(db);
-  for (const auto& c : r.cards)
-    ok = ok && card.integer(1, id).text(2, c.card.uuid).text(3, c.card.rule_id).text(4, c.card.indicator)
-                   .text(5, c.card.summary).text(6, to_json_list(c.card.triggered_by))
-                   .text(7, to_json_list(c.override_reason_codes)).text(8, to_json_list(c.suggestion_uuids)).step_done();
-  for (const auto& o : r.orders)
-    ok = ok && order.integer(1, id).text(2, o.reference).text(3, to_json_list(o.codes)).text(4, o.category).step_done();
-  return ok;
-}
-
-bool write_feedback(sqlite3* db, const std::vector<FeedbackRecord>& items) {
-  Statement fb(db,
-               "INSERT INTO feedback(received_at, card_uuid, service_id, outcome, accepted_suggestions, override_reason, "
-               "has_user_comment, outcome_timestamp, jwt_iss, jwt_sub, tenant) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-  bool ok = fb.ok();
-  for (const auto& f : items)
-    ok = ok && fb.text(1, f.received_at).text(2, f.card_uuid).text(3, f.service_id).text(4, f.outcome)
-                   .text(5, to_json_list(f.accepted_suggestions)).text(6, f.override_reason)
-                   .integer(7, f.has_user_comment ? 1 : 0).text(8, f.outcome_timestamp).text(9, f.jwt_iss)
-                   .text(10, f.jwt_sub).text(11, f.tenant).step_done();
-  return ok;
-}
-
 }  // namespace
+
+// The writer's statements, compiled once when the log opens rather than once per record.
+struct AuditLog::Writer {
+  explicit Writer(sqlite3* db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK"),
+        savepoint(db, "SAVEPOINT record"),
+        release(db, "RELEASE record"),
+        rollback_to(db, "ROLLBACK TO record"),
+        invocation(db,
+                   "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, "
+                   "user_id, encounter_id, patient_ref, rules_version, outcome, http_status, latency_us, patient_type) "
+                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        card(db,
+             "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by, override_reasons, "
+             "suggestions) VALUES(?,?,?,?,?,?,?,?)"),
+        order(db, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)"),
+        feedback(db,
+                 "INSERT INTO feedback(received_at, card_uuid, service_id, outcome, accepted_suggestions, "
+                 "override_reason, has_user_comment, outcome_timestamp, jwt_iss, jwt_sub, tenant) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)"),
+        db_(db) {}
+
+  bool ok() const {
+    for (const Statement* s : {&begin, &commit, &rollback, &savepoint, &release, &rollback_to, &invocation, &card,
+                               &order, &feedback})
+      if (!s->ok()) return false;
+    return true;
+  }
+
+  bool write(const InvocationRecord& r) {
+    bool ok = invocation.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
+                  .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
+                  .text(10, r.patient_ref).text(11, r.rules_version).text(12, r.outcome).integer(13, r.http_status)
+                  .integer(14, r.latency_us).text(15, r.patient_type).step_done();
+    const std::int64_t id = sqlite3_last_insert_rowid(db_);
+    for (const auto& c : r.cards)
+      ok = ok && card.integer(1, id).text(2, c.card.uuid).text(3, c.card.rule_id).text(4, c.card.indicator)
+                     .text(5, c.card.summary).text(6, to_json_list(c.card.triggered_by))
+                     .text(7, to_json_list(c.override_reason_codes)).text(8, to_json_list(c.suggestion_uuids))
+                     .step_done();
+    for (const auto& o : r.orders)
+      ok = ok && order.integer(1, id).text(2, o.reference).text(3, to_json_list(o.codes)).text(4, o.category).step_done();
+    return ok;
+  }
+
+  bool write(const std::vector<FeedbackRecord>& items) {
+    bool ok = true;
+    for (const auto& f : items)
+      ok = ok && feedback.text(1, f.received_at).text(2, f.card_uuid).text(3, f.service_id).text(4, f.outcome)
+                     .text(5, to_json_list(f.accepted_suggestions)).text(6, f.override_reason)
+                     .integer(7, f.has_user_comment ? 1 : 0).text(8, f.outcome_timestamp).text(9, f.jwt_iss)
+                     .text(10, f.jwt_sub).text(11, f.tenant).step_done();
+    return ok;
+  }
+
+  bool write(const std::monostate&) { return true; }
+
+  Statement begin, commit, rollback, savepoint, release, rollback_to;
+  Statement invocation, card, order, feedback;
+
+ private:
+  sqlite3* db_;
+};
 
 std::variant<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::filesystem::path& file) {
   std::error_code ec;
@@ -199,15 +227,24 @@ std::variant<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::f
     sqlite3_close(db);
     return err;
   }
-  sqlite3* reader = open_connection(file, SQLITE_OPEN_READONLY, error);
-  if (!reader) {
+  auto statements = std::make_unique<Writer>(db);
+  if (!statements->ok()) {
+    error = std::string("cannot prepare audit statements: ") + sqlite3_errmsg(db);
+    statements.reset();
     sqlite3_close(db);
     return error;
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(db, reader));
+  sqlite3* reader = open_connection(file, SQLITE_OPEN_READONLY, error);
+  if (!reader) {
+    statements.reset();
+    sqlite3_close(db);
+    return error;
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(db, std::move(statements), reader));
 }
 
-AuditLog::AuditLog(sqlite3* writer, sqlite3* reader) : db_(writer), reader_(reader), writer_([this] { run(); }) {}
+AuditLog::AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader)
+    : db_(db), statements_(std::move(statements)), reader_(reader), writer_([this] { run(); }) {}
 
 AuditLog::~AuditLog() {
   {
@@ -216,6 +253,7 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_one();
   writer_.join();
+  statements_.reset();  // finalized before their connection closes
   sqlite3_close(reader_);
   sqlite3_close(db_);
 }
@@ -270,25 +308,23 @@ void AuditLog::run() {
 // One transaction for the batch; a savepoint per record, so a record the database refuses
 // (a constraint) fails alone while the rest commit. An I/O failure fails the whole batch.
 bool AuditLog::write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written) {
+  Writer& w = *statements_;
   written.assign(batch.size(), false);
-  if (!exec(db_, "BEGIN IMMEDIATE")) return false;
+  if (!w.begin.step_done()) return false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!exec(db_, "SAVEPOINT record")) {
-      exec(db_, "ROLLBACK");
+    if (!w.savepoint.step_done()) {
+      w.rollback.step_done();
       return false;
     }
-    const Record& r = batch[i].first;
-    bool ok = true;
-    if (const auto* inv = std::get_if<InvocationRecord>(&r)) ok = write_invocation(db_, *inv);
-    else if (const auto* fb = std::get_if<std::vector<FeedbackRecord>>(&r)) ok = write_feedback(db_, *fb);
+    const bool ok = std::visit([&](const auto& record) { return w.write(record); }, batch[i].first);
     written[i] = ok;
-    if (!(ok ? exec(db_, "RELEASE record") : exec(db_, "ROLLBACK TO record") && exec(db_, "RELEASE record"))) {
-      exec(db_, "ROLLBACK");
+    if (!(ok ? w.release.step_done() : w.rollback_to.step_done() && w.release.step_done())) {
+      w.rollback.step_done();
       return false;
     }
   }
-  if (exec(db_, "COMMIT")) return true;
-  exec(db_, "ROLLBACK");
+  if (w.commit.step_done()) return true;
+  w.rollback.step_done();
   return false;
 }
 

@@ -61,15 +61,23 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
   net::any_io_executor executor;
   FhirClientOptions options;
   ssl::context tls{ssl::context::tls_client};
+  std::once_flag trust_loaded;
   std::mutex pool_mutex;
   std::map<std::string, std::vector<std::unique_ptr<Stream>>> idle;  // by origin
 
   Impl(net::any_io_executor ex, FhirClientOptions o) : executor(std::move(ex)), options(std::move(o)) {
     tls.set_verify_mode(ssl::verify_peer);
     SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-    beast::error_code ec;
-    if (options.ca_file.empty()) tls.set_default_verify_paths(ec);
-    else tls.load_verify_file(options.ca_file, ec);
+  }
+
+  // The trust store is read on first use, not at start-up: parsing the system bundle takes
+  // tens of milliseconds, and many deployments always send prefetch and never fetch.
+  void load_trust() {
+    std::call_once(trust_loaded, [this] {
+      beast::error_code ec;
+      if (options.ca_file.empty()) tls.set_default_verify_paths(ec);
+      else tls.load_verify_file(options.ca_file, ec);
+    });
   }
 
   std::unique_ptr<Stream> take(const Origin& o) {
@@ -87,6 +95,7 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
   }
 
   net::awaitable<std::unique_ptr<Stream>> connect(const Origin& o, std::chrono::steady_clock::time_point deadline) {
+    load_trust();
     auto s = std::make_unique<Stream>(net::make_strand(executor), tls);
     // SNI only for a DNS name: RFC 6066 §3 does not allow an IP literal there.
     beast::error_code not_ip;

@@ -27,10 +27,12 @@ std::optional<ApiError> require_string(const json::object& o, std::string_view k
   return std::nullopt;
 }
 
-std::optional<ApiError> first_issue(const json::value& resource, std::string_view path) {
+// `path` names the resource in the error; it is only called when there is one to report.
+template <class PathFn>
+std::optional<ApiError> first_issue(const json::value& resource, PathFn&& path) {
   auto issues = fhir::validate_resource(resource);
   if (issues.empty()) return std::nullopt;
-  return bad_request("'" + std::string(path) + "' is not valid FHIR R4: " + issues.front().path + ": " +
+  return bad_request("'" + std::string(path()) + "' is not valid FHIR R4: " + issues.front().path + ": " +
                      issues.front().message);
 }
 
@@ -49,7 +51,7 @@ std::optional<ApiError> check_draft_orders(const json::object& context, std::str
   const json::value* d = context.if_contains("draftOrders");
   if (d == nullptr) return bad_request("missing required field 'context.draftOrders' for hook " + std::string(hook));
   if (!fhir::Bundle::is_bundle(*d)) return bad_request("'context.draftOrders' must be a FHIR Bundle");
-  return first_issue(*d, "context.draftOrders");
+  return first_issue(*d, [] { return "context.draftOrders"; });
 }
 
 std::optional<ApiError> check_selections(const json::object& context) {
@@ -94,8 +96,8 @@ std::optional<ApiError> check_prefetch(const json::value* prefetch, HookRequest&
     if (p == nullptr) return bad_request("'prefetch' must be an object");
     for (const auto& kv : *p) {
       if (kv.value().is_null()) continue;
-      std::string path = "prefetch." + std::string(kv.key());
-      if (!kv.value().is_object()) return bad_request("'" + path + "' must be a FHIR resource or null");
+      auto path = [&] { return "prefetch." + std::string(kv.key()); };
+      if (!kv.value().is_object()) return bad_request("'" + path() + "' must be a FHIR resource or null");
       if (auto e = first_issue(kv.value(), path)) return e;
     }
   }
@@ -112,9 +114,9 @@ std::optional<ApiError> check_prefetch(const json::value* prefetch, HookRequest&
 
 std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const ServiceDefinition& service,
                                                                         std::string_view body) {
-  auto r = std::make_unique<HookRequest>();
+  auto r = std::make_unique<HookRequest>(body.size());
   boost::system::error_code ec;
-  r->document = json::parse(body, ec);
+  r->document = json::parse(body, ec, json::storage_ptr(&r->arena));
   if (ec) return bad_request("request body is not valid JSON: " + ec.message());
   const json::object* root = r->document.if_object();
   if (root == nullptr) return bad_request("request body must be a JSON object");

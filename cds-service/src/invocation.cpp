@@ -194,6 +194,10 @@ void App::finish(std::shared_ptr<Invocation> inv, HttpResponse res, std::string 
                   : record.outcome == "incomplete" ? metrics_.invocations_incomplete
                                                    : metrics_.invocations_rejected;
   counter.fetch_add(1, std::memory_order_relaxed);
+  // The parsed request and its body are done with: free them here, on the I/O thread, and keep
+  // the audit writer to writing. The headers stay for the answer.
+  inv->hook.reset();
+  std::string().swap(inv->request.body());
   audit_.submit(std::move(record), [this, inv, res = std::move(res), advice](bool durable) mutable {
     // Advice without a record is not allowed.
     inv->respond(durable || !advice ? std::move(res)

@@ -113,29 +113,50 @@ const char* check(const json::value& v, Kind kind) {
   return nullptr;
 }
 
-void validate_object(const json::object& o, const std::string& prefix, std::vector<Issue>& out) {
+// Where a resource sits, kept as views: the path is spelled out only when there is an issue
+// to report, so valid input (the common case) costs no allocation.
+struct Where {
+  const Where* bundle = nullptr;  // the Bundle this resource is an entry of; null at the top
+  std::size_t entry = 0;          // its index in that Bundle's entry array
+  std::string_view type;          // its resourceType, once known
+};
+
+std::string path_of(const Where& w);
+
+// "Bundle.entry[3].resource"
+std::string slot_path(const Where& bundle, std::size_t entry) {
+  return path_of(bundle) + ".entry[" + std::to_string(entry) + "].resource";
+}
+
+// What a resource's own fields are prefixed with: "" at the top, "Bundle.entry[3].resource." inside.
+std::string prefix_of(const Where& w) { return w.bundle ? slot_path(*w.bundle, w.entry) + "." : std::string(); }
+
+// "Condition", or "Bundle.entry[3].resource.Condition"
+std::string path_of(const Where& w) { return prefix_of(w) + std::string(w.type); }
+
+void validate_object(const json::object& o, Where where, std::vector<Issue>& out) {
   const json::value* rt = o.if_contains("resourceType");
   if (rt == nullptr || !rt->is_string() || rt->get_string().empty()) {
-    out.push_back({prefix + "resourceType", "missing or not a string"});
+    out.push_back({prefix_of(where) + "resourceType", "missing or not a string"});
     return;
   }
-  const std::string type = prefix + std::string(rt->get_string());
-  if (const json::value* id = o.if_contains("id"); id && !id->is_string()) out.push_back({type + ".id", "expected a string"});
-  for (const FieldRule& r : rules_for(rt->get_string())) {
+  where.type = rt->get_string();
+  if (const json::value* id = o.if_contains("id"); id && !id->is_string())
+    out.push_back({path_of(where) + ".id", "expected a string"});
+  for (const FieldRule& r : rules_for(where.type)) {
     const json::value* f = o.if_contains(r.field);
     if (f == nullptr) continue;
-    if (const char* m = check(*f, r.kind)) out.push_back({type + "." + std::string(r.field), m});
+    if (const char* m = check(*f, r.kind)) out.push_back({path_of(where) + "." + std::string(r.field), m});
   }
-  if (rt->get_string() != "Bundle") return;
+  if (where.type != "Bundle") return;
   if (const json::array* entries = array_field(&o, "entry"))
     for (std::size_t i = 0; i < entries->size(); ++i) {
-      const std::string entry = type + ".entry[" + std::to_string(i) + "].resource";
       const json::value* r = field((*entries)[i].if_object(), "resource");
       if (r == nullptr) continue;
       if (const json::object* ro = r->if_object())
-        validate_object(*ro, entry + ".", out);
+        validate_object(*ro, Where{&where, i, {}}, out);
       else
-        out.push_back({entry, "expected a resource object"});
+        out.push_back({slot_path(where, i), "expected a resource object"});
     }
 }
 
@@ -144,7 +165,7 @@ void validate_object(const json::object& o, const std::string& prefix, std::vect
 std::vector<Issue> validate_resource(const json::value& v) {
   std::vector<Issue> out;
   if (const json::object* o = v.if_object())
-    validate_object(*o, "", out);
+    validate_object(*o, Where{}, out);
   else
     out.push_back({"", "a resource must be a JSON object"});
   return out;

@@ -88,11 +88,13 @@ class AuditLog {
   std::uint64_t committed() const noexcept { return committed_.load(std::memory_order_relaxed); }
 
  private:
-  AuditLog(sqlite3* writer, sqlite3* reader);
+  struct Writer;  // the writer connection's prepared statements
+  AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader);
   void run();
   bool write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written);
 
   sqlite3* db_;
+  std::unique_ptr<Writer> statements_;
   sqlite3* reader_;
   std::mutex reader_mutex_;
   std::mutex mutex_;

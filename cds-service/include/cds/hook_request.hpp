@@ -4,6 +4,8 @@
 #include "cds/services.hpp"
 #include "rules/engine.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <memory>
 #include <string_view>
 #include <variant>
@@ -12,11 +14,16 @@
 namespace cds {
 
 struct HookRequest {
-  HookRequest() = default;
+  // `body_size` sizes the arena: the parsed tree takes about four times the text.
+  explicit HookRequest(std::size_t body_size) : arena(body_size * 4 + 1024), document(&arena) {}
   HookRequest(const HookRequest&) = delete;  // `input` points into `document`
   HookRequest& operator=(const HookRequest&) = delete;
 
-  boost::json::value document;  // the parsed body; everything below views into it
+  // The parsed body lives in one per-request arena: parsing costs a few allocations instead of
+  // one per JSON node (thousands for a 60-resource prefetch), and dropping the request frees it
+  // all at once. Declared first, so it outlives the document.
+  boost::json::monotonic_resource arena;
+  boost::json::value document;  // the parsed body, in `arena`; everything below views into it
   const ServiceDefinition* service = nullptr;
   rules::HookInput input;
   std::string_view fhir_server;                              // empty when absent
