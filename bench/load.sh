@@ -321,6 +321,7 @@ http {
     location = $SERVICE_PATH {
       client_max_body_size 1m;
       client_body_buffer_size 64k;
+      alias $work/www/order-sign.json;
       error_page 405 =200 /order-sign.json;
     }
   }
