@@ -31,8 +31,8 @@
 #   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
 #   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1 (not in the default list)
 #                the same with wrk -t1 -c1: one request at a time, the latency without queueing
-#   startup      start-up to ready, STARTUP_RUNS (5) times, TLS + auth, audit on disk: the first
-#                start creates the audit DB, the others reopen it
+#   startup      start-up to ready (bench/startup_probe.py), STARTUP_RUNS (7) times, TLS + auth,
+#                audit on disk: the first start creates the audit DB, the others reopen it
 # The service always audits; "audit off" is approximated by the tmpfs audit file.
 #
 # Environment: DURATION (default 15, seconds per wrk run), THREADS (2), CONNECTIONS (32),
@@ -259,36 +259,10 @@ probe_response() {
 
 # ---------------------------------------------------------------- variants
 run_startup() {
-  local runs=${STARTUP_RUNS:-5} times=() i
-  for i in $(seq 1 "$runs"); do
-    [ "$i" = 1 ] && rm -rf "$build/bench-audit/startup"
-    mkdir -p "$build/bench-audit/startup"
-    local t0 t1 code="" port=""
-    : >"$work/service-startup.log"
-    t0=$(now_ns)
-    "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$build/bench-audit/startup/audit.db" \
-      2>>"$work/service-startup.log" &
-    svc_pid=$!
-    pids+=("$svc_pid")
-    for _ in $(seq 1 2000); do
-      port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/service-startup.log")
-      [ -n "$port" ] && break
-      kill -0 "$svc_pid" 2>/dev/null || die "service exited at start"
-      sleep 0.002
-    done
-    for _ in $(seq 1 2000); do
-      code=$("${curl_b[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/readyz" || true)
-      [ "$code" = 200 ] && break
-      sleep 0.002
-    done
-    t1=$(now_ns)
-    [ "$code" = 200 ] || die "startup run $i: not ready"
-    times+=($(( (t1 - t0) / 1000000 )))
-    stop_service
-  done
-  local sorted
-  sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
-  startup_summary="start-up to ready (TLS, auth, audit on disk), ${runs} runs, ms: first (new audit DB) ${times[0]}; all sorted: ${sorted}(median $(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"))"
+  # In-process polling (bench/startup_probe.py): a curl per poll would add its own start-up.
+  startup_summary=$(python3 "$here/startup_probe.py" --runs "${STARTUP_RUNS:-7}" --cacert "$work/certs/ca.crt" \
+    --audit-dir "$build/bench-audit/startup" -- "$SERVICE" --config "$work/config.json") || die "start-up probe failed"
+  startup_summary="$startup_summary (TLS, auth, audit on disk)"
   log "$startup_summary"
 }
 
