@@ -1,4 +1,5 @@
 #include "cds/audit.hpp"
+#include "audit_checkpointer.hpp"
 #include "cds/json_list.hpp"
 
 #include "fhir/json.hpp"
@@ -240,11 +241,25 @@ std::variant<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::f
     sqlite3_close(db);
     return error;
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(db, std::move(statements), reader));
+  // Checkpoints run beside the writer, never inside a commit (SQLite's default threshold).
+  constexpr int kCheckpointPages = 1000;
+  auto checkpointer = detail::WalCheckpointer::start(file, db, kCheckpointPages, error);
+  if (!checkpointer) {
+    sqlite3_close(reader);
+    statements.reset();
+    sqlite3_close(db);
+    return error;
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(db, std::move(statements), reader, std::move(checkpointer)));
 }
 
-AuditLog::AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader)
-    : db_(db), statements_(std::move(statements)), reader_(reader), writer_([this] { run(); }) {}
+AuditLog::AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader,
+                   std::unique_ptr<detail::WalCheckpointer> checkpointer)
+    : db_(db),
+      statements_(std::move(statements)),
+      reader_(reader),
+      checkpointer_(std::move(checkpointer)),
+      writer_([this] { run(); }) {}
 
 AuditLog::~AuditLog() {
   {
@@ -253,7 +268,8 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_one();
   writer_.join();
-  statements_.reset();  // finalized before their connection closes
+  checkpointer_.reset();  // no commit can call its hook any more
+  statements_.reset();    // finalized before their connection closes
   sqlite3_close(reader_);
   sqlite3_close(db_);
 }

@@ -65,10 +65,8 @@ class HttpSession {
   void on_read_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     const auto& req = parser_->get();
-    // Refuse a declared over-limit body before reading any of it.
-    if (auto len = parser_->content_length(); len && *len > limits_.max_body_bytes)
-      return send_error({413, "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
-                                  std::to_string(limits_.max_body_bytes)});
+    // A declared over-limit body never gets here: the parser refuses its Content-Length while
+    // reading the header (http::error::body_limit -> 413 in on_read_error), before any body byte.
     if (boost::beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
       continue_.emplace(http::status::continue_, req.version());
       lowest().expires_after(limits_.body_timeout);

@@ -22,6 +22,9 @@
 struct sqlite3;
 
 namespace cds {
+namespace detail {
+class WalCheckpointer;
+}
 
 struct CardAudit {
   rules::CardRecord card;
@@ -89,13 +92,15 @@ class AuditLog {
 
  private:
   struct Writer;  // the writer connection's prepared statements
-  AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader);
+  AuditLog(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader,
+           std::unique_ptr<detail::WalCheckpointer> checkpointer);
   void run();
   bool write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written);
 
   sqlite3* db_;
   std::unique_ptr<Writer> statements_;
   sqlite3* reader_;
+  std::unique_ptr<detail::WalCheckpointer> checkpointer_;
   std::mutex reader_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
