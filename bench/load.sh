@@ -135,7 +135,7 @@ cat >"$work/config.json" <<JSON
   "rules_dir": "$root/rules/data",
   "audit": { "db": "audit/audit.db" },
   "auth": {
-    "replay_cache_entries": 5000000,
+    "replay_cache_entries": 1000000,
     "trusted_issuers": [
       { "iss": "https://ehr-es384.bench", "jwks_file": "jwks-es384.json", "clients": ["bench-ehr"] },
       { "iss": "https://ehr-rs384.bench", "jwks_file": "jwks-rs384.json", "clients": ["bench-ehr"] }

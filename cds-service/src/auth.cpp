@@ -5,27 +5,51 @@
 
 #include <boost/url/parse.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <sstream>
 
 namespace cds {
 namespace json = boost::json;
 
+MemoryReplayCache::MemoryReplayCache(std::size_t capacity) : capacity_(capacity) {
+  if (RAND_bytes(salt_.data(), static_cast<int>(salt_.size())) != 1) throw std::runtime_error("no randomness for the replay cache");
+}
+
+std::uint64_t MemoryReplayCache::fingerprint(std::string_view key) const {
+  // One digest context per thread, reset between uses (as for signature checks).
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), salt_.data(), salt_.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), key.data(), key.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  std::uint64_t fp;
+  std::memcpy(&fp, digest, sizeof fp);
+  return fp;
+}
+
 ReplayCache::Use MemoryReplayCache::first_use(const std::string& key, Clock::time_point expires, Clock::time_point now) {
+  const std::uint64_t fp = fingerprint(key);
   std::lock_guard lock(mutex_);
   while (!order_.empty() && order_.front().first <= now) {
     auto it = seen_.find(order_.front().second);
     if (it != seen_.end() && it->second <= now) seen_.erase(it);
     order_.pop_front();
   }
-  if (auto it = seen_.find(key); it != seen_.end()) {
+  if (auto it = seen_.find(fp); it != seen_.end()) {
     if (it->second > now) return Use::replay;
     seen_.erase(it);
   }
   if (seen_.size() >= capacity_) return Use::full;  // full of live tokens: refuse rather than forget
-  seen_.emplace(key, expires);
-  order_.emplace_back(expires, key);
+  seen_.emplace(fp, expires);
+  order_.emplace_back(expires, fp);
   return Use::first;
 }
 

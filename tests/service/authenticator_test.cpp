@@ -237,6 +237,21 @@ TEST(MemoryReplayCache, ForgetsExpiredEntriesAndFailsClosedWhenFull) {
   EXPECT_EQ(cache.first_use("c", now + 30s, now + 12s), Use::replay);
 }
 
+TEST(MemoryReplayCache, TellsManyKeysApartAndRemembersEachOne) {
+  using Use = ReplayCache::Use;
+  constexpr int kKeys = 20000;
+  MemoryReplayCache cache(kKeys);
+  auto now = Clock::time_point(std::chrono::seconds(1000));
+  // Keys as the authenticator builds them (issuer, newline, jti), differing in one character.
+  auto key = [](int i) { return "https://ehr.example.org\njti-" + std::to_string(i); };
+  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(cache.first_use(key(i), now + 300s, now), Use::first) << i;
+  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(cache.first_use(key(i), now + 300s, now + 1s), Use::replay) << i;
+  EXPECT_EQ(cache.first_use(key(kKeys), now + 300s, now + 1s), Use::full);
+  // Another cache (another process) fingerprints under another salt and knows none of them.
+  MemoryReplayCache other(1);
+  EXPECT_EQ(other.first_use(key(0), now + 300s, now), Use::first);
+}
+
 TEST(FhirServerAllowlist, MatchesSchemeHostPortAndPathPrefixOnly) {
   std::vector<std::string> allow{"https://fhir.ehr.test/r4", "https://fhir.ehr.test:8443/"};
   EXPECT_TRUE(fhir_server_allowed(allow, "https://fhir.ehr.test/r4", false));
