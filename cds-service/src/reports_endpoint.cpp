@@ -4,6 +4,8 @@
 #include "cds/log.hpp"
 #include "cds/report.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -43,20 +45,26 @@ void App::reports(HttpRequest&& req, const boost::urls::params_view& params, Res
     return respond(json_response(400, error_body(bad_request("format=csv needs table= (one of the report tables)")), req));
   r.base_url = base_url_;
   if (auto err = validate_report_request(r)) return respond(json_response(400, error_body(bad_request(*err)), req));
+  boost::asio::post(slow_work_, [this, r = std::move(r), req = std::move(req), respond = std::move(respond)]() mutable {
+    respond(compliance_response(std::move(r), req));
+  });
+}
+
+HttpResponse App::compliance_response(ReportRequest r, const HttpRequest& req) const {
   if (auto displays = load_override_reason_displays(config_.rules_dir);
       auto* map = std::get_if<std::map<std::string, std::string>>(&displays))
     r.reason_displays = std::move(*map);
   auto files = compliance_report(config_.audit_db, r);
   if (auto* err = std::get_if<std::string>(&files)) {
     log(LogLevel::error, "compliance report failed: " + *err);
-    return respond(json_response(503, error_body({503, "the audit store cannot be read"}), req));
+    return json_response(503, error_body({503, "the audit store cannot be read"}), req);
   }
   auto& list = std::get<std::vector<ReportFile>>(files);
   HttpResponse res = json_response(200, std::move(list.front().body), req);
   res.set(http::field::content_type, list.front().content_type);
   res.set(http::field::content_disposition, "inline; filename=\"" + list.front().name + "\"");
   res.prepare_payload();
-  respond(std::move(res));
+  return res;
 }
 
 }  // namespace cds

@@ -9,6 +9,7 @@
 #include "cds/fhir_client.hpp"
 #include "cds/rules_store.hpp"
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/params_view.hpp>
@@ -56,6 +57,7 @@ class App {
   void finish(std::shared_ptr<Invocation> inv, HttpResponse response, std::string outcome);
   // GET /reports/compliance for holders of an admin token (src/reports_endpoint.cpp).
   void reports(HttpRequest&& request, const boost::urls::params_view& params, Respond respond);
+  HttpResponse compliance_response(struct ReportRequest request, const HttpRequest& http_request) const;
   bool is_admin(const HttpRequest& request) const;
   // POST /cds-services/{id}/feedback (src/feedback.cpp).
   void feedback(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
@@ -75,6 +77,10 @@ class App {
   FhirClient* fhir_;
   Pseudonymizer pseudonymize_;
   mutable Metrics metrics_;  // counters change on const paths (error responses) too
+  // Slow, rare work (compliance reports read the whole audit range) runs here, never on an I/O
+  // thread where it would hold up every clinician's answer behind it. Last member: destroyed
+  // first, it waits for a report in progress while everything that report uses is still alive.
+  boost::asio::thread_pool slow_work_{1};
 };
 
 }  // namespace cds
