@@ -52,17 +52,26 @@ ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept&
   return {};
 }
 
+const ConceptMatcher::TextHits& ConceptMatcher::hits(std::string_view text) {
+  // Fibonacci hashing of the address: strings of one JSON document sit close together.
+  const std::uint64_t key = reinterpret_cast<std::uintptr_t>(text.data()) * 0x9E3779B97F4A7C15ULL;
+  static_assert(kCacheSlots == 256);
+  TextHits& slot = cache_[key >> 56];
+  if (slot.data != text.data() || slot.size != text.size()) {
+    scratch_.assign(text);
+    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, slot.first);
+    slot.data = text.data();
+    slot.size = text.size();
+  }
+  return slot;
+}
+
 ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   const auto& terms = rules_.vs(role).terms;
   if (text.empty() || terms.empty()) return {};
-  // Texts are views into the request, which does not change during an evaluation: the same
-  // pointer and length is the same text, so its tokens can be reused across value sets.
-  if (text.data() != last_.data() || text.size() != last_.size()) {
-    scratch_.assign(text);
-    last_ = text;
-  }
-  if (const Term* t = rules_.matcher.find(scratch_, terms)) return Hit{true, t->text, false};
-  return {};
+  const std::uint16_t t = hits(text).first[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, terms[t].text, false};
 }
 
 ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {

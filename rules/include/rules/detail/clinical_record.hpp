@@ -24,10 +24,16 @@ void collect_record(const HookInput& input, ClinicalRecord& out);
 // "Type/id" for a resource.
 std::string reference_of(const json::object& resource);
 
-// Matches value sets of the rule set against FHIR data, reusing one token buffer.
+// Matches value sets of the rule set against FHIR data. Each distinct text is tokenized and
+// scanned once per evaluation, for every role at once (RuleSet::term_index); the answers are
+// kept in a small cache keyed by the text's address, so asking about the same text for another
+// role is a table lookup. No heap allocation (texts of over TokenizedText::kInlineChars bytes
+// aside).
 class ConceptMatcher {
  public:
   explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {}
+  ConceptMatcher(const ConceptMatcher&) = delete;
+  ConceptMatcher& operator=(const ConceptMatcher&) = delete;
 
   // What made a match: the term as written in the value set, or the matched code.
   struct Hit {
@@ -50,9 +56,21 @@ class ConceptMatcher {
   const RuleSet& rules() const noexcept { return rules_; }
 
  private:
+  // The first matching term of every role in one text (TermIndex::kNone: none).
+  struct TextHits {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::array<std::uint16_t, kRoleCount> first{};
+  };
+  // Direct-mapped by address: a collision only costs a re-scan. Texts are views into the
+  // request, which does not change during an evaluation, so the same address and length is
+  // the same text.
+  static constexpr std::size_t kCacheSlots = 256;
+  const TextHits& hits(std::string_view text);
+
   const RuleSet& rules_;
   TokenizedText scratch_;
-  std::string_view last_;  // the text scratch_ holds
+  std::array<TextHits, kCacheSlots> cache_{};
 };
 
 // Conditions (active, not refuted or entered-in-error) coded or named as knee osteoarthritis.

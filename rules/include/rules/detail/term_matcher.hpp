@@ -23,21 +23,33 @@ struct Token {
 };
 
 // A text normalised (ASCII lower case, curly apostrophes -> ', Unicode hyphens -> -,
-// no-break space -> space) and split into words. Reuse one object across texts so its buffers
-// are allocated once per evaluation, not once per text.
+// no-break space -> space) and split into words. The buffers live inside the object for texts
+// of up to kInlineChars bytes and kInlineTokens words (every coded-concept text and nearly every
+// note), so tokenizing allocates nothing; only longer texts spill to the heap. Reuse one object
+// across texts.
 class TokenizedText {
  public:
+  static constexpr std::size_t kInlineChars = 1024;
+  static constexpr std::size_t kInlineTokens = 128;
+
   TokenizedText() = default;
   explicit TokenizedText(std::string_view text) { assign(text); }
-  TokenizedText(const TokenizedText&) = delete;  // tokens point into norm_
+  TokenizedText(const TokenizedText&) = delete;  // tokens point into the buffer
   TokenizedText& operator=(const TokenizedText&) = delete;
   void assign(std::string_view text);
-  std::span<const Token> tokens() const noexcept { return tokens_; }
-  bool empty() const noexcept { return tokens_.empty(); }
+  std::span<const Token> tokens() const noexcept { return {tokens_, size_}; }
+  bool empty() const noexcept { return size_ == 0; }
 
  private:
-  std::string norm_;
-  std::vector<Token> tokens_;
+  void push(Token t);
+
+  Token* tokens_ = inline_tokens_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = kInlineTokens;
+  char inline_chars_[kInlineChars];
+  Token inline_tokens_[kInlineTokens];
+  std::string heap_chars_;         // texts longer than kInlineChars
+  std::vector<Token> heap_tokens_;  // texts of more than kInlineTokens words
 };
 
 // A compiled word sequence: "bone marrow aspirate" -> {bone, marrow, aspirate}.
