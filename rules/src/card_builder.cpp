@@ -201,7 +201,7 @@ void order_why(const CardInputs& in, const OrderFacts& f, CardParts& p, std::vec
 
 json::object donor_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
-  CardParts p{kDonor, f.ref, std::string(rules.text(key(kDonor, "summary"))), {}, {}, {}};
+  CardParts p{kDonor, std::string(f.ref.view()), std::string(rules.text(key(kDonor, "summary"))), {}, {}, {}};
   p.detail = render(rules.text(key(kDonor, "detail")), {{"order", order_label(in, f)},
                                                          {"orderRef", f.ref},
                                                          {"matched", markdown_text(f.matched, 60)},
@@ -229,7 +229,7 @@ json::object donor_card(const CardInputs& in, const OrderFacts& f) {
 json::object single_shot_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
-  CardParts p{kSingleShot, f.ref, std::string(rules.text(key(kSingleShot, "summary"))), {}, {}, {}};
+  CardParts p{kSingleShot, std::string(f.ref.view()), std::string(rules.text(key(kSingleShot, "summary"))), {}, {}, {}};
   p.detail = render(rules.text(key(kSingleShot, "detail")), {{"order", order_label(in, f)},
                                                               {"orderRef", f.ref},
                                                               {"matched", markdown_text(f.matched, 60)},
@@ -292,7 +292,7 @@ json::object plan_card_for_orders(const CardInputs& in, const std::vector<const 
     if (!p.subject.empty()) p.subject += ',';
     p.subject += f->ref;
     if (!orders.empty()) orders += ", ";
-    orders += order_label(in, *f) + " (" + f->ref + ")";
+    orders += order_label(in, *f) + " (" + std::string(f->ref.view()) + ")";
     add_unique(p.triggered_by, f->ref);
     lines.push_back(render(rules.text("why.order"), {{"ref", f->ref}, {"text", order_label(in, *f)}, {"matched", markdown_text(f->matched, 60)}}));
   }
@@ -319,7 +319,7 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
   const OrderFacts& inj = pain.injection;
-  CardParts p{kPlan, inj.ref, render(rules.text(key(kPlan, "summaryPatientView")), {{"typeShort", type_short(in)}}), {}, {}, {}};
+  CardParts p{kPlan, std::string(inj.ref.view()), render(rules.text(key(kPlan, "summaryPatientView")), {{"typeShort", type_short(in)}}), {}, {}, {}};
   add_unique(p.triggered_by, inj.ref);
 
   const double months = std::round(fhir::months_between(pain.injected, pain.after.when) * 10) / 10;
@@ -353,7 +353,7 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   const auto keys = link_keys(in, kPlan);
   p.detail = with_why(in,
                       render(rules.text(key(kPlan, "detailPatientView")),
-                             {{"procedure", label + " (" + inj.ref + ")"}, {"procedureDate", date}, {"pain", pain_text},
+                             {{"procedure", label + " (" + std::string(inj.ref.view()) + ")"}, {"procedureDate", date}, {"pain", pain_text},
                               {"plan", plan_markdown(in)}, {"evidence", evidence_markdown(in, keys)}}),
                       lines);
   PlanTarget target;

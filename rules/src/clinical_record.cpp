@@ -1,6 +1,8 @@
 #include "rules/detail/clinical_record.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace rules::detail {
 
@@ -36,6 +38,40 @@ void collect_record(const HookInput& input, ClinicalRecord& out) {
   }
 }
 
+const json::object* RecordIndex::resolve(std::string_view reference) const noexcept {
+  if (reference.empty()) return nullptr;
+  // Calls f(resource, fullUrl) for every indexed resource, in the order added, until f is true.
+  auto find = [this](auto&& f) -> const json::object* {
+    for (const json::value* v : sources_) {
+      const json::object* o = v->if_object();
+      if (o == nullptr) continue;
+      if (fhir::string_field(o, "resourceType") != "Bundle") {
+        if (f(*o, std::string_view{})) return o;
+        continue;
+      }
+      for (fhir::BundleEntry e : fhir::Bundle(o).entries())
+        if (const json::object* r = e.resource(); r != nullptr && f(*r, e.full_url())) return r;
+    }
+    return nullptr;
+  };
+  if (const json::object* r = find([&](const json::object&, std::string_view full_url) {
+        return !full_url.empty() && full_url == reference;
+      }))
+    return r;
+  std::string_view type, id;
+  if (!fhir::split_reference(reference, type, id)) return nullptr;
+  return find([&](const json::object& r, std::string_view) {
+    return fhir::string_field(&r, "resourceType") == type && fhir::string_field(&r, "id") == id;
+  });
+}
+
+void reference_of(const json::object& r, Reference& out) {
+  const fhir::Resource res(&r);
+  out.assign(res.resource_type());
+  out.push_back('/');
+  out.append(res.id());
+}
+
 std::string reference_of(const json::object& r) {
   const fhir::Resource res(&r);
   std::string ref(res.resource_type());
@@ -53,15 +89,16 @@ ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept&
 }
 
 const ConceptMatcher::TextHits& ConceptMatcher::hits(std::string_view text) {
-  // Fibonacci hashing of the address: strings of one JSON document sit close together.
-  const std::uint64_t key = reinterpret_cast<std::uintptr_t>(text.data()) * 0x9E3779B97F4A7C15ULL;
-  static_assert(kCacheSlots == 256);
-  TextHits& slot = cache_[key >> 56];
-  if (slot.data != text.data() || slot.size != text.size()) {
+  const std::size_t hash = std::hash<std::string_view>{}(text);
+  TextHits& slot = cache_[hash % kCacheSlots];
+  const bool same = slot.data != nullptr && slot.hash == hash && slot.size == text.size() &&
+                    (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0);
+  if (!same) {
     scratch_.assign(text);
     rules_.term_index.scan(scratch_.tokens(), rules_.matcher, slot.first);
     slot.data = text.data();
     slot.size = text.size();
+    slot.hash = hash;
   }
   return slot;
 }
@@ -81,8 +118,8 @@ ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::Codeable
   return {};
 }
 
-std::vector<const json::object*> knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
-  std::vector<const json::object*> out;
+ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
+  ResourceList out;
   for (const json::object* c : record.conditions) {
     const fhir::Condition cond(c);
     if (cond.is_active() && m.matches(Role::knee_oa, cond.code())) out.push_back(c);

@@ -20,7 +20,7 @@ bool selected(const HookInput& in, const json::object& order) {
 }
 
 OrderRecord order_record(const OrderFacts& f) {
-  OrderRecord r{f.ref, {}, std::string(category_name(f.category))};
+  OrderRecord r{std::string(f.ref.view()), {}, std::string(category_name(f.category))};
   for (fhir::Coding c : fhir::Order(f.resource).code().codings())
     if (!c.code().empty()) r.codes.push_back(std::string(c.system()) + "|" + std::string(c.code()));
   return r;
@@ -51,7 +51,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   ClinicalRecord record;
   collect_record(input, record);
   ConceptMatcher m(rules);
-  const std::vector<const json::object*> knee_oa = knee_oa_conditions(record, m);
+  const ResourceList knee_oa = knee_oa_conditions(record, m);
 
   std::vector<OrderFacts> facts;  // the evaluated draft orders, in draftOrders order
   std::vector<const OrderFacts*> donor, single_shot;

@@ -97,7 +97,7 @@ std::string join(const std::vector<std::string_view>& parts) {
   return out;
 }
 
-PatientTyping classify(const ClinicalRecord& record, const std::vector<const json::object*>& knee_oa,
+PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa,
                        ConceptMatcher& m, Instant now) {
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;
@@ -241,7 +241,7 @@ PatientTyping classify(const ClinicalRecord& record, const std::vector<const jso
 
 }  // namespace
 
-PatientTyping type_patient(const ClinicalRecord& record, const std::vector<const json::object*>& knee_oa,
+PatientTyping type_patient(const ClinicalRecord& record, const ResourceList& knee_oa,
                            ConceptMatcher& m, Instant now) {
   PatientTyping out = classify(record, knee_oa, m, now);
   std::sort(out.evidence.begin(), out.evidence.end());

@@ -94,6 +94,7 @@ void TermIndex::freeze() {
     std::size_t at = slot.hash & mask;
     while (table.slots[at].begin != table.slots[at].end) at = (at + 1) & mask;
     table.slots[at] = slot;
+    if (pending_[i].prefix) prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
     if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
     i = j;
@@ -159,6 +160,7 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
     const std::string_view w = tokens[i].word;
     if (const Slot* s = exact_.find(w, hash_word(w), pool_))
       for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
+    if (!prefix_first_bytes_.test(static_cast<unsigned char>(w.front()))) continue;
     for (std::uint32_t len : prefix_lengths_) {
       if (len > w.size()) break;
       const std::string_view head = w.substr(0, len);

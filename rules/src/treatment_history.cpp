@@ -13,7 +13,7 @@ std::optional<double> pain_value(const fhir::Observation& o) noexcept {
   return std::nullopt;
 }
 
-bool care_plan_has_prolotherapy(const fhir::CarePlan& plan, ConceptMatcher& m, const fhir::ReferenceIndex& index) {
+bool care_plan_has_prolotherapy(const fhir::CarePlan& plan, ConceptMatcher& m, const RecordIndex& index) {
   if (m.text(Role::prolotherapy, plan.title()) || m.text(Role::prolotherapy, plan.description())) return true;
   for (fhir::CarePlanActivity a : plan.activities()) {
     if (a.detail_status() == "cancelled" || a.detail_status() == "stopped" || a.detail_status() == "entered-in-error")
@@ -54,7 +54,7 @@ std::string plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, Inst
 }
 
 std::optional<PersistingPain> find_persisting_pain(const ClinicalRecord& record,
-                                                   const std::vector<const json::object*>& knee_oa, ConceptMatcher& m,
+                                                   const ResourceList& knee_oa, ConceptMatcher& m,
                                                    Instant now) {
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;

@@ -12,7 +12,7 @@ struct CardInputs {
   std::string base_url;                          // options.base_url without a trailing '/'
   std::string_view patient_id;
   const PatientTyping& typing;
-  const std::vector<const json::object*>& knee_oa;  // knee-OA Conditions in the record
+  const ResourceList& knee_oa;  // knee-OA Conditions in the record
 };
 
 json::object donor_card(const CardInputs& in, const OrderFacts& order);

@@ -3,6 +3,8 @@
 // every prefetch entry by type (whatever the prefetch keys are called), the draft orders, and a
 // reference index over both. Views only: nothing is copied out of the request JSON.
 #include "rules/detail/rule_set.hpp"
+#include "rules/detail/inline_string.hpp"
+#include "rules/detail/small_vector.hpp"
 
 #include "fhir/fhir.hpp"
 
@@ -11,18 +13,33 @@
 
 namespace rules::detail {
 
+// Resolves a reference against the prefetch and draftOrders exactly like fhir::ReferenceIndex
+// (fullUrl first, then type and id), but by scanning on demand: the rules resolve a handful of
+// references per request, so indexing every resource up front costs more than it saves.
+class RecordIndex {
+ public:
+  // Indexes a resource, or every entry of a Bundle (kept as a view).
+  void add(const json::value& resource_or_bundle) { sources_.push_back(&resource_or_bundle); }
+  const json::object* resolve(std::string_view reference) const noexcept;
+
+ private:
+  SmallVector<const json::value*, 16> sources_;
+};
+
+using ResourceList = SmallVector<const json::object*, 32>;
+
 struct ClinicalRecord {
   const json::object* patient = nullptr;
-  std::vector<const json::object*> conditions, procedures, observations, medication_requests, service_requests,
-      care_plans;
-  std::vector<const json::object*> draft_orders;  // every order in context.draftOrders
-  fhir::ReferenceIndex index;                       // prefetch + draftOrders
+  ResourceList conditions, procedures, observations, medication_requests, service_requests, care_plans;
+  ResourceList draft_orders;  // every order in context.draftOrders
+  RecordIndex index;          // prefetch + draftOrders
 };
 
 void collect_record(const HookInput& input, ClinicalRecord& out);
 
 // "Type/id" for a resource.
 std::string reference_of(const json::object& resource);
+void reference_of(const json::object& resource, Reference& out);
 
 // Matches value sets of the rule set against FHIR data. Each distinct text is tokenized and
 // scanned once per evaluation, for every role at once (RuleSet::term_index); the answers are
@@ -60,21 +77,22 @@ class ConceptMatcher {
   struct TextHits {
     const char* data = nullptr;
     std::size_t size = 0;
-    std::array<std::uint16_t, kRoleCount> first{};
+    std::size_t hash = 0;
+    std::array<std::uint16_t, kRoleCount> first;  // valid when data != nullptr
   };
-  // Direct-mapped by address: a collision only costs a re-scan. Texts are views into the
-  // request, which does not change during an evaluation, so the same address and length is
-  // the same text.
+  // Direct-mapped by the text's content hash (EHR data repeats texts such as "Right knee" in
+  // many resources); a collision only costs a re-scan. The cached views point into the
+  // request, which outlives the matcher.
   static constexpr std::size_t kCacheSlots = 256;
   const TextHits& hits(std::string_view text);
 
   const RuleSet& rules_;
   TokenizedText scratch_;
-  std::array<TextHits, kCacheSlots> cache_{};
+  std::array<TextHits, kCacheSlots> cache_;
 };
 
 // Conditions (active, not refuted or entered-in-error) coded or named as knee osteoarthritis.
-std::vector<const json::object*> knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m);
+ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m);
 
 bool status_in(std::string_view status, const std::vector<std::string>& allowed) noexcept;
 

@@ -13,7 +13,7 @@ struct PatientTyping {
   std::vector<std::string> evidence;    // references of the resources the type rests on
 };
 
-PatientTyping type_patient(const ClinicalRecord& record, const std::vector<const json::object*>& knee_oa,
+PatientTyping type_patient(const ClinicalRecord& record, const ResourceList& knee_oa,
                            ConceptMatcher& m, fhir::Instant now);
 
 }  // namespace rules::detail

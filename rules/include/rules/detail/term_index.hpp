@@ -8,6 +8,7 @@
 // safe to copy and independent of where the Term vectors live.
 #include "rules/detail/term_matcher.hpp"
 
+#include <bitset>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -77,6 +78,7 @@ class TermIndex {
   std::vector<Entry> entries_;
   Table exact_, prefix_;
   std::vector<std::uint32_t> prefix_lengths_;
+  std::bitset<256> prefix_first_bytes_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.

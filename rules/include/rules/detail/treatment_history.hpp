@@ -28,7 +28,7 @@ struct PersistingPain {
 };
 
 std::optional<PersistingPain> find_persisting_pain(const ClinicalRecord& record,
-                                                   const std::vector<const json::object*>& knee_oa, ConceptMatcher& m,
+                                                   const ResourceList& knee_oa, ConceptMatcher& m,
                                                    fhir::Instant now);
 
 }  // namespace rules::detail
