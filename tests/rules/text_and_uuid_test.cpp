@@ -12,6 +12,19 @@ TEST(Uuid, Version5KnownVector) {
   EXPECT_EQ(uuid_v5("https://cds.example.org/x"), "a25322ca-7fc8-5521-9bb3-caca55c0d029");
 }
 
+// The SHA-1 behind the ids is our own: check names that fill a block to the padding edge (55
+// bytes) and names longer than one 64-byte block, and that parts join with '/'.
+TEST(Uuid, Version5KnownVectorsAcrossSha1Blocks) {
+  EXPECT_EQ(uuid_v5(std::string(55, 'x')), "d7c769b2-da3b-59fa-bdd6-2f3e8c5ed303");
+  const UuidText u = uuid_v5_of_parts({"seed-1", "whole-joint-plan",
+                                       "ServiceRequest/sr-amnio-1,MedicationRequest/mr-bmac-2,ServiceRequest/"
+                                       "a-very-long-identifier-to-cross-the-sixty-four-byte-block",
+                                       "order"});
+  EXPECT_EQ(std::string_view(u.data(), u.size()), "0607baad-df74-5bda-88de-d80eda60801a");
+  const UuidText ab = uuid_v5_of_parts({"a", "b"});
+  EXPECT_EQ(std::string_view(ab.data(), ab.size()), uuid_v5("a/b"));
+}
+
 TEST(Uuid, DeterministicAndDistinct) {
   EXPECT_EQ(uuid_v5("a/b"), uuid_v5("a/b"));
   EXPECT_NE(uuid_v5("a/b"), uuid_v5("a/c"));
