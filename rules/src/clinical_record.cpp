@@ -1,6 +1,7 @@
 #include "rules/detail/clinical_record.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <functional>
 
@@ -80,17 +81,15 @@ std::string reference_of(const json::object& r) {
   return ref;
 }
 
-ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) const noexcept {
-  const CodeTable& table = rules_.vs(role).codes;
-  if (table.empty()) return {};
-  for (fhir::Coding c : cc.codings())
-    if (table.contains(rules_.systems.find(c.system()), c.code())) return Hit{true, c.code(), true};
-  return {};
-}
+const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
+  // Fibonacci hashing of the address: strings of one JSON document sit close together.
+  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(text.data()) * 0x9E3779B97F4A7C15ULL;
+  static_assert(kAddressSlots == 128);
+  TextHits& near = by_address_[address >> 57];
+  if (near.data == text.data() && near.size == text.size()) return near.first;
 
-const ConceptMatcher::TextHits& ConceptMatcher::hits(std::string_view text) {
   const std::size_t hash = std::hash<std::string_view>{}(text);
-  TextHits& slot = cache_[hash % kCacheSlots];
+  TextHits& slot = by_content_[hash % kContentSlots];
   const bool same = slot.data != nullptr && slot.hash == hash && slot.size == text.size() &&
                     (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0);
   if (!same) {
@@ -100,22 +99,65 @@ const ConceptMatcher::TextHits& ConceptMatcher::hits(std::string_view text) {
     slot.size = text.size();
     slot.hash = hash;
   }
-  return slot;
+  near = slot;
+  near.data = text.data();
+  return near.first;
 }
 
 ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   const auto& terms = rules_.vs(role).terms;
   if (text.empty() || terms.empty()) return {};
-  const std::uint16_t t = hits(text).first[static_cast<std::size_t>(role)];
+  const std::uint16_t t = hits(text)[static_cast<std::size_t>(role)];
   if (t == TermIndex::kNone) return {};
   return Hit{true, terms[t].text, false};
 }
 
-ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
-  if (Hit h = text(role, cc.text())) return h;
+const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
+  const json::object* key = cc.json();
+  if (key == nullptr) return none_;
+  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
+  static_assert(kConceptSlots == 128);
+  ConceptHits& h = concepts_[address >> 57];
+  if (h.concept_json == key) return h;
+  h.concept_json = key;
+  h.coding.fill(kNoCoding);
+  h.term.fill(TermIndex::kNone);
+  std::uint16_t k = 0;
+  for (fhir::Coding c : cc.codings()) {
+    if (k == kNoCoding) break;
+    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(c.system()), c.code());
+    while (roles != 0) {
+      const auto r = static_cast<std::size_t>(std::countr_zero(roles));
+      roles &= roles - 1;
+      if (h.coding[r] == kNoCoding) h.coding[r] = k;
+    }
+    ++k;
+  }
+  // The first source (text, then each display) with a term of the role decides, as in text().
+  auto take = [&](std::string_view text) {
+    if (text.empty()) return;
+    const RoleHits& f = hits(text);
+    for (std::size_t r = 0; r < kRoleCount; ++r)
+      if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
+  };
+  take(cc.text());
+  for (fhir::Coding c : cc.codings()) take(c.display());
+  return h;
+}
+
+ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
+  const std::uint16_t k = concept_hits(cc).coding[static_cast<std::size_t>(role)];
+  if (k == kNoCoding) return {};
+  std::uint16_t i = 0;
   for (fhir::Coding c : cc.codings())
-    if (Hit h = text(role, c.display())) return h;
+    if (i++ == k) return Hit{true, c.code(), true};
   return {};
+}
+
+ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
+  const std::uint16_t t = concept_hits(cc).term[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, rules_.vs(role).terms[t].text, false};
 }
 
 ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {

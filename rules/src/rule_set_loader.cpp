@@ -491,6 +491,8 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
 
     for (std::size_t r = 0; r < kRoleCount; ++r) rs->term_index.add_list(rs->value_sets[rs->role_index[r]].terms);
     rs->term_index.freeze();
+    for (std::size_t r = 0; r < kRoleCount; ++r) rs->code_index.add(r, rs->value_sets[rs->role_index[r]].codes);
+    rs->code_index.freeze();
 
     read_negation(root.object("negation"), *rs);
     read_statuses(root.object("statuses"), rs->statuses);

@@ -9,15 +9,7 @@
 namespace rules::detail {
 namespace {
 
-// FNV-1a: short words, no need for anything stronger.
-std::uint64_t hash_word(std::string_view w) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : w) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+std::uint64_t hash_word(std::string_view w) noexcept { return word_hash(w); }
 
 }  // namespace
 
@@ -158,7 +150,7 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
   Scan scan{tokens, negation, first};
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string_view w = tokens[i].word;
-    if (const Slot* s = exact_.find(w, hash_word(w), pool_))
+    if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))
       for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     if (!prefix_first_bytes_.test(static_cast<unsigned char>(w.front()))) continue;
     for (std::uint32_t len : prefix_lengths_) {

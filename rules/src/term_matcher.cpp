@@ -7,8 +7,6 @@ namespace rules::detail {
 namespace {
 
 constexpr bool is_alnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-// Bytes >= 0x80 are parts of non-ASCII letters (after the substitutions below): word characters.
-constexpr bool is_word_byte(char c) noexcept { return is_alnum(c) || static_cast<unsigned char>(c) >= 0x80; }
 constexpr bool is_clause_char(char c) noexcept {
   switch (c) {
     case '.': case ',': case ';': case ':': case '!': case '?': case '(': case ')': case '[': case ']':
@@ -19,12 +17,11 @@ constexpr bool is_clause_char(char c) noexcept {
   }
 }
 
-// What a character of normalised text is to the tokenizer.
-enum CharClass : std::uint8_t { kSoft, kWord, kJoin, kClause, kApostrophe };
+// What a character of normalised text is to the tokenizer. kMulti: a byte >= 0x80, to be
+// decoded (a few Unicode punctuation marks fold to ASCII; the rest are parts of letters).
+enum CharClass : std::uint8_t { kSoft, kWord, kJoin, kClause, kApostrophe, kMulti };
 
 // Per byte: ASCII upper case folded to lower case, and the class of the (folded) character.
-// Bytes >= 0x80 are parts of non-ASCII letters (after the substitutions in decode()): word
-// characters.
 struct ByteInfo {
   char folded;
   CharClass cls;
@@ -34,7 +31,8 @@ constexpr std::array<ByteInfo, 256> kBytes = [] {
   for (int i = 0; i < 256; ++i) {
     const char c = static_cast<char>(i >= 'A' && i <= 'Z' ? i - 'A' + 'a' : i);
     CharClass cls = kSoft;
-    if (is_word_byte(c)) cls = kWord;
+    if (i >= 0x80) cls = kMulti;
+    else if (is_alnum(c)) cls = kWord;
     else if (c == ' ' || c == '\t' || c == '-') cls = kJoin;
     else if (is_clause_char(c)) cls = kClause;
     else if (c == '\'') cls = kApostrophe;
@@ -44,7 +42,8 @@ constexpr std::array<ByteInfo, 256> kBytes = [] {
 }();
 
 // One character of the text as normalised: ASCII lower case, and the Unicode characters EHR
-// text uses for an apostrophe, a hyphen or a space folded onto their ASCII forms.
+// text uses for an apostrophe, a hyphen or a space folded onto their ASCII forms. Other bytes
+// >= 0x80 are parts of non-ASCII letters: word characters.
 struct Char {
   char out;
   CharClass cls;
@@ -77,10 +76,11 @@ void TokenizedText::push(Token t) {
   tokens_[size_++] = t;
 }
 
-// One pass: normalises and splits into words at once. Words are runs of word characters, with
-// an apostrophe kept only between two of them ("wharton's" is one word; 'knee' is "knee"); only
-// the words are written to the buffer. The gap after a word is `join` when it is exactly one
-// space, tab or hyphen, `clause` when it holds a clause character, else `soft`.
+// One pass: normalises and splits into words at once, hashing each word as it is copied. Words
+// are runs of word characters, with an apostrophe kept only between two of them ("wharton's" is
+// one word; 'knee' is "knee"); only the words are written to the buffer. The gap after a word
+// is `join` when it is exactly one space, tab or hyphen, `clause` when it holds a clause
+// character, else `soft`. Plain ASCII runs take a table-driven fast path.
 void TokenizedText::assign(std::string_view text) {
   char* out = inline_chars_;
   if (text.size() > kInlineChars) {
@@ -95,7 +95,8 @@ void TokenizedText::assign(std::string_view text) {
   std::size_t gap_chars = 0;
   bool gap_clause = false, gap_join = false;
   while (p < end) {
-    Char ch = decode(p, end);
+    const ByteInfo& b = kBytes[static_cast<unsigned char>(*p)];
+    Char ch = b.cls == kMulti ? decode(p, end) : Char{b.folded, b.cls, 1};
     if (ch.cls != kWord) {
       ++gap_chars;
       gap_clause = gap_clause || ch.cls == kClause;
@@ -108,9 +109,19 @@ void TokenizedText::assign(std::string_view text) {
     gap_chars = 0;
     gap_clause = false;
     const char* const start = out;
+    std::uint32_t hash = kWordHashSeed;
     for (;;) {
       *out++ = ch.out;
+      hash = word_hash_step(hash, ch.out);
       p += ch.len;
+      // The common case: more plain ASCII letters and digits.
+      while (p < end) {
+        const ByteInfo& a = kBytes[static_cast<unsigned char>(*p)];
+        if (a.cls != kWord) break;
+        *out++ = a.folded;
+        hash = word_hash_step(hash, a.folded);
+        ++p;
+      }
       if (p == end) break;
       ch = decode(p, end);
       if (ch.cls == kWord) continue;
@@ -118,10 +129,11 @@ void TokenizedText::assign(std::string_view text) {
       const Char after = decode(p + ch.len, end);
       if (after.cls != kWord) break;
       *out++ = ch.out;
+      hash = word_hash_step(hash, ch.out);
       p += ch.len;
       ch = after;
     }
-    push(Token{std::string_view(start, static_cast<std::size_t>(out - start)), Gap::clause});
+    push(Token{std::string_view(start, static_cast<std::size_t>(out - start)), Gap::clause, hash});
   }
 }
 

@@ -48,7 +48,10 @@ void reference_of(const json::object& resource, Reference& out);
 // aside).
 class ConceptMatcher {
  public:
-  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {}
+  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
+    none_.coding.fill(kNoCoding);
+    none_.term.fill(TermIndex::kNone);
+  }
   ConceptMatcher(const ConceptMatcher&) = delete;
   ConceptMatcher& operator=(const ConceptMatcher&) = delete;
 
@@ -60,7 +63,7 @@ class ConceptMatcher {
     explicit operator bool() const noexcept { return found; }
   };
 
-  Hit code(Role role, const fhir::CodeableConcept& cc) const noexcept;
+  Hit code(Role role, const fhir::CodeableConcept& cc) noexcept;
   Hit text(Role role, std::string_view text);
   // The concept's text and every coding display.
   Hit concept_text(Role role, const fhir::CodeableConcept& cc);
@@ -74,21 +77,40 @@ class ConceptMatcher {
 
  private:
   // The first matching term of every role in one text (TermIndex::kNone: none).
+  using RoleHits = std::array<std::uint16_t, kRoleCount>;
   struct TextHits {
     const char* data = nullptr;
     std::size_t size = 0;
     std::size_t hash = 0;
-    std::array<std::uint16_t, kRoleCount> first;  // valid when data != nullptr
+    RoleHits first;  // valid when data != nullptr
   };
-  // Direct-mapped by the text's content hash (EHR data repeats texts such as "Right knee" in
-  // many resources); a collision only costs a re-scan. The cached views point into the
+  // Two direct-mapped caches; a collision only costs a re-scan. By address first: the same
+  // text is asked about for many roles in a row, and the request does not change during an
+  // evaluation, so the same address and length is the same text. Then by content: EHR data
+  // repeats texts such as "Right knee" in many resources. The cached views point into the
   // request, which outlives the matcher.
-  static constexpr std::size_t kCacheSlots = 256;
-  const TextHits& hits(std::string_view text);
+  static constexpr std::size_t kAddressSlots = 128;
+  static constexpr std::size_t kContentSlots = 128;
+  const RoleHits& hits(std::string_view text);
+
+  // What a CodeableConcept matches, for every role at once: the first coding whose code is in
+  // the role's value set, and the first term in its text or coding displays. Kept per concept
+  // (by address), since the rules ask about one concept for several roles.
+  static constexpr std::uint16_t kNoCoding = 0xFFFF;
+  struct ConceptHits {
+    const json::object* concept_json = nullptr;
+    std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
+    RoleHits term;                                 // TermIndex::kNone: no term
+  };
+  static constexpr std::size_t kConceptSlots = 128;
+  const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
 
   const RuleSet& rules_;
   TokenizedText scratch_;
-  std::array<TextHits, kCacheSlots> cache_;
+  std::array<TextHits, kAddressSlots> by_address_;
+  std::array<TextHits, kContentSlots> by_content_;
+  std::array<ConceptHits, kConceptSlots> concepts_;
+  ConceptHits none_;  // for a missing concept
 };
 
 // Conditions (active, not refuted or entered-in-error) coded or named as knee osteoarthritis.

@@ -122,6 +122,7 @@ class RuleSet {
   std::array<std::size_t, detail::kRoleCount> role_index{};
   detail::TermMatcher matcher;
   detail::TermIndex term_index;  // one list per role, in Role order: the terms of vs(role)
+  detail::CodeIndex code_index;  // one table per role, in Role order: the codes of vs(role)
   detail::Statuses statuses;
   detail::Thresholds thresholds;
   std::map<std::string, detail::Product, std::less<>> products;

@@ -17,9 +17,21 @@ namespace rules::detail {
 // continues a multi-word term; `clause` (.,;:!?()[]{}| or a line break) also ends a negation scope.
 enum class Gap : std::uint8_t { join, soft, clause };
 
+// FNV-1a over a word's bytes, step by step so the tokenizer can hash as it copies.
+inline constexpr std::uint32_t kWordHashSeed = 2166136261u;
+constexpr std::uint32_t word_hash_step(std::uint32_t h, char c) noexcept {
+  return (h ^ static_cast<unsigned char>(c)) * 16777619u;
+}
+constexpr std::uint32_t word_hash(std::string_view w) noexcept {
+  std::uint32_t h = kWordHashSeed;
+  for (char c : w) h = word_hash_step(h, c);
+  return h;
+}
+
 struct Token {
   std::string_view word;  // lower-case, points into TokenizedText's buffer
   Gap gap_after = Gap::clause;
+  std::uint32_t hash = 0;  // word_hash(word)
 };
 
 // A text normalised (ASCII lower case, curly apostrophes -> ', Unicode hyphens -> -,
