@@ -87,6 +87,7 @@ void TermIndex::freeze() {
     while (table.slots[at].begin != table.slots[at].end) at = (at + 1) & mask;
     table.slots[at] = slot;
     if (pending_[i].prefix) prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
+    else exact_filter_.set(slot.hash % kFilterBits);
     if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
     i = j;
@@ -150,8 +151,9 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
   Scan scan{tokens, negation, first};
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string_view w = tokens[i].word;
-    if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))
-      for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
+    if (exact_filter_.test(tokens[i].hash % kFilterBits))
+      if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))
+        for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     if (!prefix_first_bytes_.test(static_cast<unsigned char>(w.front()))) continue;
     for (std::uint32_t len : prefix_lengths_) {
       if (len > w.size()) break;
