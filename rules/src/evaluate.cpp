@@ -54,8 +54,8 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   const ResourceList knee_oa = knee_oa_conditions(record, m);
 
   // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from) live
-  // here: a few KiB, so the analysis and the card text allocate nothing on the heap.
-  std::array<std::byte, 16 * 1024> scratch_buffer;
+  // here: tens of KiB, so the analysis and the card text allocate nothing on the heap.
+  std::array<std::byte, 48 * 1024> scratch_buffer;
   std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
   std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
   SmallVector<const OrderFacts*, 8> donor, single_shot;

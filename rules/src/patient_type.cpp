@@ -43,6 +43,8 @@ int kl_grade(const fhir::Observation& o) noexcept {
   return first_integer(v.string());
 }
 
+using Kinds = SmallVector<std::string_view, kRoleCount>;
+
 // Which kinds of prior care the history shows, from Procedures (code, usedCode) and
 // MedicationRequests of the prefetch that were actually under way before `now`.
 class History {
@@ -68,10 +70,15 @@ class History {
   const json::object* find(Role r) const noexcept { return seen_[static_cast<std::size_t>(r)]; }
 
   // The kinds of `kinds` the history shows, as their display names.
-  std::vector<std::string_view> kinds_seen(const std::vector<Role>& kinds, const RuleSet& rules) const {
-    std::vector<std::string_view> out;
+  Kinds kinds_seen(const std::vector<Role>& kinds, const RuleSet& rules) const {
+    Kinds out;
     for (Role r : kinds)
-      if (find(r) != nullptr) out.push_back(rules.text("kind." + std::string(kRoleNames[static_cast<std::size_t>(r)])));
+      if (find(r) != nullptr) {
+        InlineString<64> key;
+        key.assign("kind.");
+        key.append(kRoleNames[static_cast<std::size_t>(r)]);
+        out.push_back(rules.text(key));
+      }
     return out;
   }
 
@@ -88,7 +95,7 @@ class History {
   std::array<const json::object*, kRoleCount> seen_{};
 };
 
-std::string join(const std::vector<std::string_view>& parts) {
+std::string join(const Kinds& parts) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += ", ";  // punctuation only: every word of card text comes from knee-oa.json
@@ -102,6 +109,8 @@ PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;
   PatientTyping out;
+  out.reasons.reserve(8);  // one allocation each, whatever the type
+  out.evidence.reserve(8);
   auto reason = [&](std::string_view key, std::initializer_list<Arg> args) {
     out.reasons.push_back(render(rules.text(key), args));
   };
