@@ -288,6 +288,12 @@ Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_l
   return out;
 }
 
+// Room for a detail rendered from `tmpl`, so it is not copied as it grows: the template, the
+// plan, and a margin for the order text, evidence and why-lines.
+void reserve_detail(const CardInputs& in, json::string& detail, std::string_view tmpl) {
+  detail.reserve(tmpl.size() + in.plan.size() + 2048);
+}
+
 // Why-lines and triggeredBy shared by the two order flag cards.
 void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label, CardParts& p, Lines& lines) {
   add_unique(p.triggered_by, f.ref);
@@ -299,8 +305,9 @@ void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label
 // The detail of an order flag card: its template, then the why-lines.
 void order_detail(const CardInputs& in, std::string_view rule, const OrderFacts& f, std::string_view label,
                   CardParts& p) {
-  render_to(p.detail, card_text(in.rules, rule, "detail"),
-            {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan}});
+  const std::string_view tmpl = card_text(in.rules, rule, "detail");
+  reserve_detail(in, p.detail, tmpl);
+  render_to(p.detail, tmpl, {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan}});
 }
 
 }  // namespace
@@ -412,6 +419,7 @@ json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFac
   }
   knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
   patient_type_line(in, lines);
+  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailOrders"));
   render_to(p.detail, card_text(rules, kPlan, "detailOrders"),
             {{"orders", orders}, {"plan", in.plan}, {"evidence", evidence_markdown(in)}});
   append_why(in, p.detail, lines);
@@ -472,6 +480,7 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   procedure += " (";
   procedure += inj.ref.view();
   procedure += ")";
+  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailPatientView"));
   render_to(p.detail, card_text(rules, kPlan, "detailPatientView"),
             {{"procedure", procedure}, {"procedureDate", date}, {"pain", pain_text}, {"plan", in.plan},
              {"evidence", evidence_markdown(in)}});

@@ -179,13 +179,25 @@ std::optional<WordPattern> compile_pattern(std::string_view text, std::string& e
   return p;
 }
 
+TermMatcher::TermMatcher(NegationRules negation) : negation_(std::move(negation)) {
+  auto note_last_word = [this](const WordPattern& p) {
+    if (p.words.empty()) return;
+    if (p.prefix_last) last_words_.set();
+    else last_words_.set(word_hash(p.words.back()) % kFilterBits);
+  };
+  for (const NegationCue& cue : negation_.cues) {
+    widest_ = std::max(widest_, cue.max_words_between);
+    note_last_word(cue.pattern);
+  }
+  for (const WordPattern& brk : negation_.clause_breaks) note_last_word(brk);
+}
+
 bool TermMatcher::negated(std::span<const Token> tokens, std::size_t start) const noexcept {
-  std::size_t widest = 0;
-  for (const NegationCue& cue : negation_.cues) widest = std::max(widest, cue.max_words_between);
   // Walk back from the word before the term while still in the same clause.
-  for (std::size_t between = 0; between < start && between <= widest; ++between) {
+  for (std::size_t between = 0; between < start && between <= widest_; ++between) {
     const std::size_t j = start - 1 - between;  // candidate last word of a cue
     if (tokens[j].gap_after == Gap::clause) return false;
+    if (!last_words_.test(tokens[j].hash % kFilterBits)) continue;  // ends no cue and no clause break
     for (const NegationCue& cue : negation_.cues) {
       if (between > cue.max_words_between) continue;
       const std::size_t len = cue.pattern.words.size();

@@ -4,6 +4,7 @@
 // "MSC derived"), terms that count only next to another word (requires_any) and NegEx-style
 // negation ("no stem cells", "not amniotic"). A hand-written scanner, not std::regex: terms
 // come from data files, and regex backtracking on EHR free text is both slow and a ReDoS risk.
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -97,7 +98,7 @@ struct NegationRules {
 class TermMatcher {
  public:
   TermMatcher() = default;
-  explicit TermMatcher(NegationRules negation) : negation_(std::move(negation)) {}
+  explicit TermMatcher(NegationRules negation);
 
   // The first term of `terms` that occurs in `text` without being negated, or nullptr.
   const Term* find(const TokenizedText& text, std::span<const Term> terms) const noexcept;
@@ -109,6 +110,12 @@ class TermMatcher {
 
  private:
   NegationRules negation_;
+  std::size_t widest_ = 0;  // the largest max_words_between of any cue
+  // Low bits of the hashes of the words a cue or clause break can end with: a word not in it
+  // ends neither, so most words are passed over without trying every cue. All bits are set
+  // when a cue ends in a word prefix ("deni*"), which no hash can stand for.
+  static constexpr std::size_t kFilterBits = 1024;
+  std::bitset<kFilterBits> last_words_;
 };
 
 }  // namespace rules::detail
