@@ -55,7 +55,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
 
   // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from) live
   // here: tens of KiB, so the analysis and the card text allocate nothing on the heap.
-  std::array<std::byte, 48 * 1024> scratch_buffer;
+  std::array<std::byte, 32 * 1024> scratch_buffer;
   std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
   std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
   SmallVector<const OrderFacts*, 8> donor, single_shot;
@@ -82,12 +82,12 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
       // "No whole-joint plan" can only be said of a procedure history we have: when it could
       // not be had, the single-shot warning is not justified and does not fire.
       if (!f.single_shot || prolotherapy_ordered || unavailable(input, "procedures")) continue;
-      if (!plan_on_record) plan_on_record = !plan_in_record(record, m, options.now).empty();
+      if (!plan_on_record) plan_on_record = plan_in_record(record, m, options.now) != nullptr;
       if (!*plan_on_record) single_shot.push_back(&f);
     }
   } else if (input.hook == "patient-view") {
     pain = find_persisting_pain(record, knee_oa, m, options.now);
-    if (pain && !plan_in_record(record, m, options.now).empty()) pain.reset();  // already on a plan
+    if (pain && plan_in_record(record, m, options.now) != nullptr) pain.reset();  // already on a plan
   }
   if (donor.empty() && single_shot.empty() && !pain) return ev;
 
