@@ -35,13 +35,15 @@ class Sha1 {
 
   std::array<std::uint8_t, 20> finish() noexcept {
     const std::uint64_t bits = length_ * 8;
-    const std::uint8_t one = 0x80;
-    update(&one, 1);
-    const std::uint8_t zero = 0;
-    while (used_ != 56) update(&zero, 1);
-    std::uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
-    update(len, 8);
+    block_[used_++] = 0x80;
+    if (used_ > 56) {  // no room for the length: pad this block, then a block of padding and length
+      std::memset(block_ + used_, 0, sizeof block_ - used_);
+      compress();
+      used_ = 0;
+    }
+    std::memset(block_ + used_, 0, 56 - used_);
+    for (int i = 0; i < 8; ++i) block_[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+    compress();
     std::array<std::uint8_t, 20> out{};
     for (int i = 0; i < 5; ++i)
       for (int k = 0; k < 4; ++k) out[static_cast<std::size_t>(4 * i + k)] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * k));
@@ -58,19 +60,19 @@ class Sha1 {
              static_cast<std::uint32_t>(block_[4 * i + 2]) << 8 | static_cast<std::uint32_t>(block_[4 * i + 3]);
     for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
-    for (int i = 0; i < 80; ++i) {
-      std::uint32_t f, k;
-      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      else f = b ^ c ^ d, k = 0xCA62C1D6;
-      const std::uint32_t t = rotl(a, 5) + f + e + k + w[i];
+    auto round = [&](std::uint32_t f, std::uint32_t k, std::uint32_t wi) {
+      const std::uint32_t t = rotl(a, 5) + f + e + k + wi;
       e = d;
       d = c;
       c = rotl(b, 30);
       b = a;
       a = t;
-    }
+    };
+    // The four stages, each with its own function, as separate loops (no per-round branch).
+    for (int i = 0; i < 20; ++i) round((b & c) | (~b & d), 0x5A827999, w[i]);
+    for (int i = 20; i < 40; ++i) round(b ^ c ^ d, 0x6ED9EBA1, w[i]);
+    for (int i = 40; i < 60; ++i) round((b & c) | (b & d) | (c & d), 0x8F1BBCDC, w[i]);
+    for (int i = 60; i < 80; ++i) round(b ^ c ^ d, 0xCA62C1D6, w[i]);
     h_[0] += a;
     h_[1] += b;
     h_[2] += c;
