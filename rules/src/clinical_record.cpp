@@ -116,8 +116,8 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
   const json::object* key = cc.json();
   if (key == nullptr) return none_;
   const std::uint64_t address = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
-  static_assert(kConceptSlots == 128);
-  ConceptHits& h = concepts_[address >> 57];
+  static_assert(kConceptSlots == 256);
+  ConceptHits& h = concepts_[address >> 56];
   if (h.concept_json == key) return h;
   h.concept_json = key;
   h.coding.fill(kNoCoding);

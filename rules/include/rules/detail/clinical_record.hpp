@@ -90,7 +90,7 @@ class ConceptMatcher {
   // repeats texts such as "Right knee" in many resources. The cached views point into the
   // request, which outlives the matcher.
   static constexpr std::size_t kAddressSlots = 128;
-  static constexpr std::size_t kContentSlots = 128;
+  static constexpr std::size_t kContentSlots = 256;
   const RoleHits& hits(std::string_view text);
 
   // What a CodeableConcept matches, for every role at once: the first coding whose code is in
@@ -102,7 +102,7 @@ class ConceptMatcher {
     std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
     RoleHits term;                                 // TermIndex::kNone: no term
   };
-  static constexpr std::size_t kConceptSlots = 128;
+  static constexpr std::size_t kConceptSlots = 256;
   const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
 
   const RuleSet& rules_;
