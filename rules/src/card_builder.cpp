@@ -218,7 +218,7 @@ json::object assemble(const CardInputs& in, CardParts&& p) {
   provenance.emplace("ruleId", p.rule);
   provenance.emplace("rulesVersion", in.rules.version);
   provenance.emplace("triggeredBy", std::move(p.triggered_by));
-  if (p.rule == kPlan) provenance.emplace("patientType", in.typing.type);
+  if (p.rule == kPlan) provenance.emplace("patientType", std::string_view(in.typing.type));
 
   json::object topic(sp);
   topic.reserve(3);

@@ -91,8 +91,8 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   }
   if (donor.empty() && single_shot.empty() && !pain) return ev;
 
-  const PatientTyping typing = type_patient(record, knee_oa, m, options.now);
-  ev.patient_type = typing.type;
+  const PatientTyping typing = type_patient(record, knee_oa, m, options.now, &scratch);
+  ev.patient_type.assign(typing.type.data(), typing.type.size());
   std::string_view base(options.base_url);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   CardInputs in{rules, options, base, context_string(input, "patientId"), typing, knee_oa, options.storage, &scratch, {}};
