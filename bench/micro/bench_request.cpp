@@ -170,6 +170,28 @@ void BM_RuleEvaluate(benchmark::State& state) {
 }
 BENCHMARK(BM_RuleEvaluate);
 
+// The same with the cards allocated in a monotonic_resource the caller passes in
+// (EvalOptions::storage), as a server that serializes and drops them per response would.
+void BM_RuleEvaluate_Monotonic(benchmark::State& state) {
+  const cds::HookRequest& r = bench::parsed_request();
+  auto rules = bench::rule_set();
+  auto options = eval_options(r);
+  std::size_t cards = 0;
+  {
+    AllocScope allocs(state);
+    std::vector<unsigned char> buffer(128 * 1024);  // reused per request, as a server's per-connection buffer
+    for (auto _ : state) {
+      json::monotonic_resource mr(buffer.data(), buffer.size());
+      options.storage = json::storage_ptr(&mr);
+      rules::Evaluation ev = rules::evaluate(r.input, *rules, options);
+      cards = ev.cards.size();
+      benchmark::DoNotOptimize(ev);
+    }
+  }
+  state.counters["cards"] = static_cast<double>(cards);
+}
+BENCHMARK(BM_RuleEvaluate_Monotonic);
+
 // The same request without the flagged (amniotic) order: the analysis alone, no card built.
 void BM_RuleEvaluate_NoCards(benchmark::State& state) {
   static const std::unique_ptr<cds::HookRequest> request = [] {

@@ -4,6 +4,7 @@
 #include "rules/detail/uuid.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace rules::detail {
@@ -14,43 +15,78 @@ constexpr std::string_view kDonor = "donor-derived-product";
 constexpr std::string_view kSingleShot = "single-shot-cell-injection";
 constexpr std::string_view kPlan = "whole-joint-plan";
 
-std::string key(std::string_view rule, std::string_view rest) {
-  std::string k = "cards.";
-  k.append(rule).append(".").append(rest);
-  return k;
+using Lines = std::pmr::vector<Text>;
+
+// The template "cards.<rule>.<rest>".
+std::string_view card_text(const RuleSet& rules, std::string_view rule, std::string_view rest) {
+  InlineString<96> key;
+  key.assign("cards.");
+  key.append(rule);
+  key.push_back('.');
+  key.append(rest);
+  return rules.text(key);
 }
 
-std::string uuid_for(const CardInputs& in, std::string_view rule, std::string_view subject, std::string_view part = {}) {
-  std::string name(in.options.uuid_seed);
-  name.append("/").append(rule).append("/").append(subject);
-  if (!part.empty()) name.append("/").append(part);
-  return uuid_v5(name);
+std::string_view type_short(const CardInputs& in) {
+  InlineString<32> key;
+  key.assign("typeShort.");
+  key.append(in.typing.type);
+  return in.rules.text(key);
+}
+
+json::string concat(const json::storage_ptr& sp, std::string_view a, std::string_view b) {
+  json::string s(sp);
+  s.reserve(a.size() + b.size());
+  s.append(a);
+  s.append(b);
+  return s;
+}
+
+json::string uuid_for(const CardInputs& in, std::string_view rule, std::string_view subject, std::string_view part = {}) {
+  const UuidText u = part.empty() ? uuid_v5_of_parts({in.options.uuid_seed, rule, subject})
+                                  : uuid_v5_of_parts({in.options.uuid_seed, rule, subject, part});
+  return json::string(std::string_view(u.data(), u.size()), in.sp);
 }
 
 // The order as card text: its own words (escaped), or its codes when it has none.
-std::string order_label(const CardInputs& in, const OrderFacts& f) {
-  if (!f.text.empty()) return markdown_text(f.text);
-  std::string codes;
+Text order_label(const CardInputs& in, const OrderFacts& f) {
+  Text out(in.scratch);
+  if (!f.text.empty()) {
+    markdown_text_to(out, f.text);
+    return out;
+  }
+  Text codes(in.scratch);
   for (fhir::Coding c : fhir::Order(f.resource).code().codings()) {
     if (c.code().empty()) continue;
     if (!codes.empty()) codes += ", ";
     codes += c.code();
   }
-  return render(in.rules.text("codedOrder"), {{"codes", markdown_text(codes, 60)}});
+  Text escaped(in.scratch);
+  markdown_text_to(escaped, codes, 60);
+  render_to(out, in.rules.text("codedOrder"), {{"codes", escaped}});
+  return out;
 }
 
-std::string concept_label(const fhir::CodeableConcept& cc) {
+Text matched_label(const CardInputs& in, const OrderFacts& f) {
+  Text out(in.scratch);
+  markdown_text_to(out, f.matched, 60);
+  return out;
+}
+
+Text concept_label(const CardInputs& in, const fhir::CodeableConcept& cc) {
   std::string_view t = cc.text();
   for (fhir::Coding c : cc.codings())
     if (t.empty()) t = c.display();
   for (fhir::Coding c : cc.codings())
     if (t.empty()) t = c.code();
-  return markdown_text(t, 80);
+  Text out(in.scratch);
+  markdown_text_to(out, t, 80);
+  return out;
 }
 
-std::string date_label(const CardInputs& in, std::optional<fhir::Instant> when) {
-  if (!when) return std::string(in.rules.text("noDate"));
-  return format_date(when->time_since_epoch().count());
+Text date_label(const CardInputs& in, std::optional<fhir::Instant> when) {
+  if (!when) return Text(in.rules.text("noDate"), in.scratch);
+  return Text(format_date(when->time_since_epoch().count()), in.scratch);
 }
 
 void add_unique(json::array& refs, std::string_view ref) {
@@ -60,168 +96,244 @@ void add_unique(json::array& refs, std::string_view ref) {
   refs.emplace_back(ref);
 }
 
+// A new why-line (on the lines' arena).
+Text& new_line(const CardInputs&, Lines& lines) { return lines.emplace_back(); }
+
 // Why-lines about knee OA: the problem-list Conditions, or the order's own reason.
-void knee_oa_lines(const CardInputs& in, const OrderFacts* order, std::vector<std::string>& lines, json::array& refs) {
+void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, json::array& refs) {
   for (const json::object* c : in.knee_oa) {
-    const std::string ref = reference_of(*c);
-    lines.push_back(render(in.rules.text("why.kneeOa"), {{"ref", ref}, {"text", concept_label(fhir::Condition(c).code())}}));
+    Reference ref;
+    reference_of(*c, ref);
+    render_to(new_line(in, lines), in.rules.text("why.kneeOa"),
+              {{"ref", ref}, {"text", concept_label(in, fhir::Condition(c).code())}});
     add_unique(refs, ref);
   }
   if (order == nullptr || !order->knee_oa_reason) return;
-  const std::string_view ref = order->reason_ref.empty() ? std::string_view(order->ref) : std::string_view(order->reason_ref);
+  const std::string_view ref = order->reason_ref.empty() ? order->ref.view() : order->reason_ref.view();
   if (!order->reason_ref.empty()) {
     for (const json::value& v : refs)
       if (v.as_string() == ref) return;  // already listed as a problem-list Condition
     add_unique(refs, ref);
   }
-  lines.push_back(render(in.rules.text("why.orderReason"),
-                         {{"ref", ref}, {"text", concept_label(fhir::CodeableConcept(order->reason_concept))}}));
+  render_to(new_line(in, lines), in.rules.text("why.orderReason"),
+            {{"ref", ref}, {"text", concept_label(in, fhir::CodeableConcept(order->reason_concept))}});
 }
 
-void patient_type_line(const CardInputs& in, std::vector<std::string>& lines) {
-  std::string joined;
-  const auto& parts = in.typing.type == "unknown" ? in.typing.missing : in.typing.reasons;
-  for (const std::string& p : parts) joined += (joined.empty() ? "" : "; ") + p;
-  if (in.typing.type == "unknown")
-    lines.push_back(render(in.rules.text("why.patientTypeUnknown"), {{"missing", joined}}));
-  else
-    lines.push_back(render(in.rules.text("why.patientType"), {{"type", in.typing.type}, {"reasons", joined}}));
-}
-
-std::string with_why(const CardInputs& in, std::string detail, const std::vector<std::string>& lines) {
-  detail += "\n\n";
-  detail += in.rules.text("why.heading");
-  detail += "\n\n";
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) detail += '\n';
-    detail += lines[i];
+void patient_type_line(const CardInputs& in, Lines& lines) {
+  Text joined(in.scratch);
+  const bool unknown = in.typing.type == "unknown";
+  const auto& parts = unknown ? in.typing.missing : in.typing.reasons;
+  for (const auto& p : parts) {
+    if (!joined.empty()) joined += "; ";
+    joined += p;
   }
-  return detail;
+  if (unknown)
+    render_to(new_line(in, lines), in.rules.text("why.patientTypeUnknown"), {{"missing", joined}});
+  else
+    render_to(new_line(in, lines), in.rules.text("why.patientType"), {{"type", in.typing.type}, {"reasons", joined}});
+}
+
+// Appends the "why" section to a card's detail.
+void append_why(const CardInputs& in, json::string& detail, const Lines& lines) {
+  detail.append("\n\n");
+  detail.append(in.rules.text("why.heading"));
+  detail.append("\n\n");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0) detail.push_back('\n');
+    detail.append(lines[i]);
+  }
 }
 
 json::array override_reasons(const CardInputs& in, std::string_view rule) {
-  json::array out;
-  const std::string system = in.base_url + in.rules.override_reason_system_path;
+  json::array out(in.sp);
+  const json::string system = concat(in.sp, in.base_url, in.rules.override_reason_system_path);
   for (const OverrideReason& r : in.rules.override_reasons) {
     if (!r.only_for.empty() && std::find(r.only_for.begin(), r.only_for.end(), rule) == r.only_for.end()) continue;
-    out.push_back(json::object{{"code", r.code}, {"system", system}, {"display", r.display}});
+    json::object o(in.sp);
+    o.reserve(3);
+    o.emplace("code", r.code);
+    o.emplace("system", system);
+    o.emplace("display", r.display);
+    out.push_back(std::move(o));
   }
   return out;
 }
 
-std::vector<std::string> link_keys(const CardInputs& in, std::string_view rule) {
-  std::vector<std::string> keys = in.rules.card_styles.find(rule)->second.links;
-  if (rule == kPlan)
-    if (const Plan* plan = in.rules.plan_for(in.typing.type))
-      for (const std::string& k : plan->evidence)
-        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-  return keys;
+// Calls f(evidence) for the card's links: the rule's own, then (plan card) the typed plan's
+// evidence not already among them.
+template <typename F>
+void for_each_link(const CardInputs& in, std::string_view rule, F&& f) {
+  const std::vector<std::string>& own = in.rules.card_styles.find(rule)->second.links;
+  for (const std::string& k : own) f(*in.rules.find_evidence(k));
+  if (rule != kPlan) return;
+  if (const Plan* plan = in.rules.plan_for(in.typing.type))
+    for (std::size_t i = 0; i < plan->evidence.size(); ++i) {
+      const std::string& k = plan->evidence[i];
+      const bool seen = std::find(own.begin(), own.end(), k) != own.end() ||
+                        std::find(plan->evidence.begin(), plan->evidence.begin() + static_cast<std::ptrdiff_t>(i), k) !=
+                            plan->evidence.begin() + static_cast<std::ptrdiff_t>(i);
+      if (!seen) f(*in.rules.find_evidence(k));
+    }
 }
 
-json::array links(const CardInputs& in, const std::vector<std::string>& keys) {
-  json::array out;
-  for (const std::string& k : keys) {
-    const Evidence* e = in.rules.find_evidence(k);
-    out.push_back(json::object{{"label", e->label}, {"url", e->url}, {"type", "absolute"}});
-  }
+json::array links(const CardInputs& in, std::string_view rule) {
+  json::array out(in.sp);
+  for_each_link(in, rule, [&](const Evidence& e) {
+    json::object o(in.sp);
+    o.reserve(3);
+    o.emplace("label", e.label);
+    o.emplace("url", e.url);
+    o.emplace("type", "absolute");
+    out.push_back(std::move(o));
+  });
   return out;
 }
 
-std::string evidence_markdown(const CardInputs& in, const std::vector<std::string>& keys) {
-  std::string out;
-  for (const std::string& k : keys) {
+Text evidence_markdown(const CardInputs& in) {
+  Text out(in.scratch);
+  for_each_link(in, kPlan, [&](const Evidence& e) {
     if (!out.empty()) out += '\n';
     out += "- ";
-    out += in.rules.find_evidence(k)->summary;
-  }
+    out += e.summary;
+  });
   return out;
 }
 
 struct CardParts {
+  CardParts(const CardInputs& in, std::string_view r)
+      : rule(r), subject(in.scratch), summary(in.scratch), detail(in.sp), triggered_by(in.sp), suggestions(in.sp) {}
   std::string_view rule;
-  std::string subject;  // what the card is about, for its uuid
-  std::string summary;
-  std::string detail;
+  Text subject;  // what the card is about, for its uuid
+  Text summary;
+  json::string detail;
   json::array triggered_by;
   json::array suggestions;
 };
 
 json::object assemble(const CardInputs& in, CardParts&& p) {
+  const json::storage_ptr& sp = in.sp;
   const auto& style = in.rules.card_styles.find(p.rule)->second;
-  json::object provenance{{"ruleId", p.rule}, {"rulesVersion", in.rules.version}, {"triggeredBy", std::move(p.triggered_by)}};
-  if (p.rule == kPlan) provenance["patientType"] = in.typing.type;
+  json::object provenance(sp);
+  provenance.reserve(4);
+  provenance.emplace("ruleId", p.rule);
+  provenance.emplace("rulesVersion", in.rules.version);
+  provenance.emplace("triggeredBy", std::move(p.triggered_by));
+  if (p.rule == kPlan) provenance.emplace("patientType", std::string_view(in.typing.type));
 
-  json::object source{{"label", in.rules.source_label}};
-  if (!in.base_url.empty()) source["url"] = in.base_url + in.rules.source_path;
-  source["topic"] = json::object{{"system", in.base_url + in.rules.topic_system_path},
-                                 {"code", style.topic_code},
-                                 {"display", style.topic_display}};
+  json::object topic(sp);
+  topic.reserve(3);
+  topic.emplace("system", concat(sp, in.base_url, in.rules.topic_system_path));
+  topic.emplace("code", style.topic_code);
+  topic.emplace("display", style.topic_display);
+  json::object source(sp);
+  source.reserve(3);
+  source.emplace("label", in.rules.source_label);
+  if (!in.base_url.empty()) source.emplace("url", concat(sp, in.base_url, in.rules.source_path));
+  source.emplace("topic", std::move(topic));
 
-  json::object card{
-      {"uuid", uuid_for(in, p.rule, p.subject)},
-      {"summary", shorten(p.summary, kSummaryLimit)},
-      {"detail", std::move(p.detail)},
-      {"indicator", style.indicator},
-      {"source", std::move(source)},
-  };
+  json::string summary(sp);
+  shorten_to(summary, p.summary, kSummaryLimit);
+  json::object card(sp);
+  card.reserve(10);
+  card.emplace("uuid", uuid_for(in, p.rule, p.subject));
+  card.emplace("summary", std::move(summary));
+  card.emplace("detail", std::move(p.detail));
+  card.emplace("indicator", style.indicator);
+  card.emplace("source", std::move(source));
   if (!p.suggestions.empty()) {
-    card["suggestions"] = std::move(p.suggestions);
-    card["selectionBehavior"] = "at-most-one";  // the suggestions are alternatives
+    card.emplace("suggestions", std::move(p.suggestions));
+    card.emplace("selectionBehavior", "at-most-one");  // the suggestions are alternatives
   }
-  card["overrideReasons"] = override_reasons(in, p.rule);
-  if (json::array l = links(in, link_keys(in, p.rule)); !l.empty()) card["links"] = std::move(l);
-  card["extension"] = json::object{{std::string(kProvenanceExtensionKey), std::move(provenance)}};
+  card.emplace("overrideReasons", override_reasons(in, p.rule));
+  if (json::array l = links(in, p.rule); !l.empty()) card.emplace("links", std::move(l));
+  json::object extension(sp);
+  extension.emplace(kProvenanceExtensionKey, std::move(provenance));
+  card.emplace("extension", std::move(extension));
   return card;
 }
 
-json::object suggestion(const CardInputs& in, const CardParts& p, std::string_view name, std::string label,
-                        bool recommended, json::array actions) {
-  return json::object{{"uuid", uuid_for(in, p.rule, p.subject, name)},
-                      {"label", shorten(label, kSummaryLimit)},
-                      {"isRecommended", recommended},
-                      {"actions", std::move(actions)}};
+void add_suggestion(const CardInputs& in, CardParts& p, std::string_view name, std::string_view label,
+                    bool recommended, json::array&& actions) {
+  json::string shortened(in.sp);
+  shorten_to(shortened, label, kSummaryLimit);
+  json::object s(in.sp);
+  s.reserve(4);
+  s.emplace("uuid", uuid_for(in, p.rule, p.subject, name));
+  s.emplace("label", std::move(shortened));
+  s.emplace("isRecommended", recommended);
+  s.emplace("actions", std::move(actions));
+  p.suggestions.push_back(std::move(s));
 }
 
-json::object delete_action(const CardInputs& in, std::string_view tmpl, const OrderFacts& f) {
-  return json::object{{"type", "delete"},
-                      {"description", render(tmpl, {{"orderRef", f.ref}, {"order", order_label(in, f)}})},
-                      {"resourceId", f.ref}};
+json::object delete_action(const CardInputs& in, std::string_view tmpl, const OrderFacts& f, std::string_view label) {
+  json::string description(in.sp);
+  render_to(description, tmpl, {{"orderRef", f.ref}, {"order", label}});
+  json::object o(in.sp);
+  o.reserve(3);
+  o.emplace("type", "delete");
+  o.emplace("description", std::move(description));
+  o.emplace("resourceId", f.ref.view());
+  return o;
 }
 
-std::string type_short(const CardInputs& in) { return std::string(in.rules.text("typeShort." + in.typing.type)); }
+json::array actions_with(const CardInputs& in, json::object first) {
+  json::array a(in.sp);
+  a.push_back(std::move(first));
+  return a;
+}
+
+Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_list<Arg> args) {
+  Text out(in.scratch);
+  render_to(out, tmpl, args);
+  return out;
+}
+
+// Room for a detail rendered from `tmpl`, so it is not copied as it grows: the template, the
+// plan, and a margin for the order text, evidence and why-lines.
+void reserve_detail(const CardInputs& in, json::string& detail, std::string_view tmpl) {
+  detail.reserve(tmpl.size() + in.plan.size() + 2048);
+}
 
 // Why-lines and triggeredBy shared by the two order flag cards.
-void order_why(const CardInputs& in, const OrderFacts& f, CardParts& p, std::vector<std::string>& lines) {
+void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label, CardParts& p, Lines& lines) {
   add_unique(p.triggered_by, f.ref);
-  lines.push_back(render(in.rules.text("why.order"), {{"ref", f.ref}, {"text", order_label(in, f)}, {"matched", markdown_text(f.matched, 60)}}));
+  render_to(new_line(in, lines), in.rules.text("why.order"),
+            {{"ref", f.ref}, {"text", label}, {"matched", matched_label(in, f)}});
   knee_oa_lines(in, &f, lines, p.triggered_by);
+}
+
+// The detail of an order flag card: its template, then the why-lines.
+void order_detail(const CardInputs& in, std::string_view rule, const OrderFacts& f, std::string_view label,
+                  CardParts& p) {
+  const std::string_view tmpl = card_text(in.rules, rule, "detail");
+  reserve_detail(in, p.detail, tmpl);
+  render_to(p.detail, tmpl, {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan}});
 }
 
 }  // namespace
 
 json::object donor_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
-  CardParts p{kDonor, f.ref, std::string(rules.text(key(kDonor, "summary"))), {}, {}, {}};
-  p.detail = render(rules.text(key(kDonor, "detail")), {{"order", order_label(in, f)},
-                                                         {"orderRef", f.ref},
-                                                         {"matched", markdown_text(f.matched, 60)},
-                                                         {"plan", plan_markdown(in)}});
-  std::vector<std::string> lines;
-  order_why(in, f, p, lines);
+  CardParts p(in, kDonor);
+  p.subject = f.ref.view();
+  p.summary = card_text(rules, kDonor, "summary");
+  const Text label = order_label(in, f);
+  order_detail(in, kDonor, f, label, p);
+  Lines lines(in.scratch);
+  order_why(in, f, label, p, lines);
   patient_type_line(in, lines);
-  p.detail = with_why(in, std::move(p.detail), lines);
+  append_why(in, p.detail, lines);
 
   const bool typed = rules.plan_for(in.typing.type) != nullptr;
-  p.suggestions.push_back(suggestion(in, p, "remove", std::string(rules.text(key(kDonor, "suggestions.remove.label"))),
-                                     !typed, json::array{delete_action(in, rules.text(key(kDonor, "suggestions.remove.delete")), f)}));
+  add_suggestion(in, p, "remove", card_text(rules, kDonor, "suggestions.remove.label"), !typed,
+                 actions_with(in, delete_action(in, card_text(rules, kDonor, "suggestions.remove.delete"), f, label)));
   if (typed) {
-    json::array actions{delete_action(in, rules.text(key(kDonor, "suggestions.replace.delete")), f)};
-    PlanTarget target{f.knee_site_concept, f.reason_concept, f.ref, false};
-    for (json::value& a : plan_create_actions(in, target, rules.text(key(kDonor, "suggestions.replace.create"))))
-      actions.push_back(std::move(a));
-    p.suggestions.push_back(suggestion(in, p, "replace",
-                                       render(rules.text(key(kDonor, "suggestions.replace.label")), {{"typeShort", type_short(in)}}),
-                                       true, std::move(actions)));
+    json::array actions = actions_with(in, delete_action(in, card_text(rules, kDonor, "suggestions.replace.delete"), f, label));
+    const PlanTarget target{f.knee_site_concept, f.reason_concept, f.ref, false};
+    plan_create_actions(in, target, card_text(rules, kDonor, "suggestions.replace.create"), actions);
+    add_suggestion(in, p, "replace",
+                   render_text(in, card_text(rules, kDonor, "suggestions.replace.label"), {{"typeShort", type_short(in)}}),
+                   true, std::move(actions));
   }
   return assemble(in, std::move(p));
 }
@@ -229,43 +341,46 @@ json::object donor_card(const CardInputs& in, const OrderFacts& f) {
 json::object single_shot_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
-  CardParts p{kSingleShot, f.ref, std::string(rules.text(key(kSingleShot, "summary"))), {}, {}, {}};
-  p.detail = render(rules.text(key(kSingleShot, "detail")), {{"order", order_label(in, f)},
-                                                              {"orderRef", f.ref},
-                                                              {"matched", markdown_text(f.matched, 60)},
-                                                              {"plan", plan_markdown(in)}});
-  std::vector<std::string> lines;
-  order_why(in, f, p, lines);
-  lines.push_back(render(rules.text("why.singleShot"),
-                         {{"ref", f.ref},
-                          {"count", std::to_string(t.single_shot_series_repeat_count_at_least)},
-                          {"quantity", format_number(t.single_shot_quantity_at_most)}}));
-  lines.emplace_back(rules.text("why.noPlan"));
+  CardParts p(in, kSingleShot);
+  p.subject = f.ref.view();
+  p.summary = card_text(rules, kSingleShot, "summary");
+  const Text label = order_label(in, f);
+  order_detail(in, kSingleShot, f, label, p);
+  Lines lines(in.scratch);
+  order_why(in, f, label, p, lines);
+  char count[24];
+  const auto n = std::to_chars(count, count + sizeof count, t.single_shot_series_repeat_count_at_least).ptr - count;
+  render_to(new_line(in, lines), rules.text("why.singleShot"),
+            {{"ref", f.ref},
+             {"count", std::string_view(count, static_cast<std::size_t>(n))},
+             {"quantity", format_number(t.single_shot_quantity_at_most)}});
+  new_line(in, lines) = rules.text("why.noPlan");
   patient_type_line(in, lines);
-  p.detail = with_why(in, std::move(p.detail), lines);
+  append_why(in, p.detail, lines);
 
   const Plan* plan = rules.plan_for(in.typing.type);
   if (plan == nullptr) {
     // No plan to offer without a patient type; removing the single shot is still an option.
-    p.suggestions.push_back(suggestion(in, p, "remove", std::string(rules.text(key(kSingleShot, "suggestions.remove.label"))),
-                                       false, json::array{delete_action(in, rules.text(key(kSingleShot, "suggestions.remove.delete")), f)}));
+    add_suggestion(in, p, "remove", card_text(rules, kSingleShot, "suggestions.remove.label"), false,
+                   actions_with(in, delete_action(in, card_text(rules, kSingleShot, "suggestions.remove.delete"), f, label)));
     return assemble(in, std::move(p));
   }
   // When the typed plan itself contains a cell session, the order can stay as that session.
   const bool cell_order_fits = std::any_of(plan->components.begin(), plan->components.end(),
                                            [](const PlanComponent& c) { return c.omit_when_keeping_cell_order; });
-  const std::string ts = type_short(in);
-  PlanTarget keep{f.knee_site_concept, f.reason_concept, {}, true};
-  json::array keep_actions = plan_create_actions(in, keep, rules.text(key(kSingleShot, "suggestions.keep.create")));
+  const std::string_view ts = type_short(in);
+  const PlanTarget keep{f.knee_site_concept, f.reason_concept, {}, true};
+  json::array keep_actions(in.sp);
+  plan_create_actions(in, keep, card_text(rules, kSingleShot, "suggestions.keep.create"), keep_actions);
   if (!keep_actions.empty())
-    p.suggestions.push_back(suggestion(in, p, "keep", render(rules.text(key(kSingleShot, "suggestions.keep.label")), {{"typeShort", ts}}),
-                                       cell_order_fits, std::move(keep_actions)));
-  json::array replace_actions{delete_action(in, rules.text(key(kSingleShot, "suggestions.replace.delete")), f)};
-  PlanTarget replace{f.knee_site_concept, f.reason_concept, f.ref, false};
-  for (json::value& a : plan_create_actions(in, replace, rules.text(key(kSingleShot, "suggestions.replace.create"))))
-    replace_actions.push_back(std::move(a));
-  p.suggestions.push_back(suggestion(in, p, "replace", render(rules.text(key(kSingleShot, "suggestions.replace.label")), {{"typeShort", ts}}),
-                                     !cell_order_fits, std::move(replace_actions)));
+    add_suggestion(in, p, "keep", render_text(in, card_text(rules, kSingleShot, "suggestions.keep.label"), {{"typeShort", ts}}),
+                   cell_order_fits, std::move(keep_actions));
+  json::array replace_actions =
+      actions_with(in, delete_action(in, card_text(rules, kSingleShot, "suggestions.replace.delete"), f, label));
+  const PlanTarget replace{f.knee_site_concept, f.reason_concept, f.ref, false};
+  plan_create_actions(in, replace, card_text(rules, kSingleShot, "suggestions.replace.create"), replace_actions);
+  add_suggestion(in, p, "replace", render_text(in, card_text(rules, kSingleShot, "suggestions.replace.label"), {{"typeShort", ts}}),
+                 !cell_order_fits, std::move(replace_actions));
   return assemble(in, std::move(p));
 }
 
@@ -274,35 +389,40 @@ namespace {
 // The plan card's own create suggestion (no delete: the flag cards own the orders).
 void plan_suggestion(const CardInputs& in, CardParts& p, const PlanTarget& target) {
   const RuleSet& rules = in.rules;
-  json::array actions = plan_create_actions(in, target, rules.text(key(kPlan, "suggestions.order.create")));
+  json::array actions(in.sp);
+  plan_create_actions(in, target, card_text(rules, kPlan, "suggestions.order.create"), actions);
   if (actions.empty()) return;
-  p.suggestions.push_back(suggestion(in, p, "order",
-                                     render(rules.text(key(kPlan, "suggestions.order.label")), {{"typeShort", type_short(in)}}),
-                                     true, std::move(actions)));
+  add_suggestion(in, p, "order", render_text(in, card_text(rules, kPlan, "suggestions.order.label"), {{"typeShort", type_short(in)}}),
+                 true, std::move(actions));
 }
 
 }  // namespace
 
-json::object plan_card_for_orders(const CardInputs& in, const std::vector<const OrderFacts*>& flagged) {
+json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged) {
   const RuleSet& rules = in.rules;
-  CardParts p{kPlan, {}, render(rules.text(key(kPlan, "summaryOrders")), {{"typeShort", type_short(in)}}), {}, {}, {}};
-  std::string orders;
-  std::vector<std::string> lines;
+  CardParts p(in, kPlan);
+  render_to(p.summary, card_text(rules, kPlan, "summaryOrders"), {{"typeShort", type_short(in)}});
+  Text orders(in.scratch);
+  Lines lines(in.scratch);
   for (const OrderFacts* f : flagged) {
     if (!p.subject.empty()) p.subject += ',';
-    p.subject += f->ref;
+    p.subject += f->ref.view();
     if (!orders.empty()) orders += ", ";
-    orders += order_label(in, *f) + " (" + f->ref + ")";
+    const Text label = order_label(in, *f);
+    orders += label;
+    orders += " (";
+    orders += f->ref.view();
+    orders += ")";
     add_unique(p.triggered_by, f->ref);
-    lines.push_back(render(rules.text("why.order"), {{"ref", f->ref}, {"text", order_label(in, *f)}, {"matched", markdown_text(f->matched, 60)}}));
+    render_to(new_line(in, lines), rules.text("why.order"),
+              {{"ref", f->ref}, {"text", label}, {"matched", matched_label(in, *f)}});
   }
   knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
   patient_type_line(in, lines);
-  const auto keys = link_keys(in, kPlan);
-  p.detail = with_why(in,
-                      render(rules.text(key(kPlan, "detailOrders")),
-                             {{"orders", orders}, {"plan", plan_markdown(in)}, {"evidence", evidence_markdown(in, keys)}}),
-                      lines);
+  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailOrders"));
+  render_to(p.detail, card_text(rules, kPlan, "detailOrders"),
+            {{"orders", orders}, {"plan", in.plan}, {"evidence", evidence_markdown(in)}});
+  append_why(in, p.detail, lines);
 
   // One knee site when every flagged order names the same one; otherwise the knee region.
   PlanTarget target;
@@ -319,43 +439,52 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
   const OrderFacts& inj = pain.injection;
-  CardParts p{kPlan, inj.ref, render(rules.text(key(kPlan, "summaryPatientView")), {{"typeShort", type_short(in)}}), {}, {}, {}};
+  CardParts p(in, kPlan);
+  p.subject = inj.ref.view();
+  render_to(p.summary, card_text(rules, kPlan, "summaryPatientView"), {{"typeShort", type_short(in)}});
   add_unique(p.triggered_by, inj.ref);
 
   const double months = std::round(fhir::months_between(pain.injected, pain.after.when) * 10) / 10;
   const std::string after = format_number(pain.after.value);
-  std::string pain_text;
+  const std::string months_text = format_number(months);
+  Text pain_text(in.scratch);
   if (pain.above_threshold || !pain.before)
-    pain_text = render(rules.text(key(kPlan, "painPersists")),
-                       {{"after", after}, {"months", format_number(months)}, {"threshold", format_number(t.pain_nrs_at_least)}});
+    render_to(pain_text, card_text(rules, kPlan, "painPersists"),
+              {{"after", after}, {"months", months_text}, {"threshold", format_number(t.pain_nrs_at_least)}});
   else
-    pain_text = render(rules.text(key(kPlan, "painNotImproved")),
-                       {{"before", format_number(pain.before->value)}, {"after", after}, {"months", format_number(months)},
-                        {"drop", format_number(t.pain_relative_drop_below * 100)}});
+    render_to(pain_text, card_text(rules, kPlan, "painNotImproved"),
+              {{"before", format_number(pain.before->value)}, {"after", after}, {"months", months_text},
+               {"drop", format_number(t.pain_relative_drop_below * 100)}});
 
-  const std::string date = date_label(in, pain.injected);
-  const std::string label = order_label(in, inj);
-  std::vector<std::string> lines;
-  lines.push_back(render(rules.text("why.procedure"), {{"ref", inj.ref}, {"text", label}, {"date", date}}));
+  const Text date = date_label(in, pain.injected);
+  const Text label = order_label(in, inj);
+  Lines lines(in.scratch);
+  render_to(new_line(in, lines), rules.text("why.procedure"), {{"ref", inj.ref}, {"text", label}, {"date", date}});
   if (pain.before) {
-    const std::string ref = reference_of(*pain.before->observation);
-    lines.push_back(render(rules.text("why.painBefore"), {{"ref", ref}, {"value", format_number(pain.before->value)},
-                                                          {"date", date_label(in, pain.before->when)}}));
+    Reference ref;
+    reference_of(*pain.before->observation, ref);
+    render_to(new_line(in, lines), rules.text("why.painBefore"),
+              {{"ref", ref}, {"value", format_number(pain.before->value)}, {"date", date_label(in, pain.before->when)}});
     add_unique(p.triggered_by, ref);
   }
-  const std::string after_ref = reference_of(*pain.after.observation);
-  lines.push_back(render(rules.text("why.painAfter"), {{"ref", after_ref}, {"value", after},
-                                                       {"date", date_label(in, pain.after.when)}, {"months", format_number(months)}}));
+  Reference after_ref;
+  reference_of(*pain.after.observation, after_ref);
+  render_to(new_line(in, lines), rules.text("why.painAfter"),
+            {{"ref", after_ref}, {"value", after}, {"date", date_label(in, pain.after.when)}, {"months", months_text}});
   add_unique(p.triggered_by, after_ref);
   knee_oa_lines(in, &inj, lines, p.triggered_by);
   patient_type_line(in, lines);
 
-  const auto keys = link_keys(in, kPlan);
-  p.detail = with_why(in,
-                      render(rules.text(key(kPlan, "detailPatientView")),
-                             {{"procedure", label + " (" + inj.ref + ")"}, {"procedureDate", date}, {"pain", pain_text},
-                              {"plan", plan_markdown(in)}, {"evidence", evidence_markdown(in, keys)}}),
-                      lines);
+  Text procedure(in.scratch);
+  procedure += label;
+  procedure += " (";
+  procedure += inj.ref.view();
+  procedure += ")";
+  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailPatientView"));
+  render_to(p.detail, card_text(rules, kPlan, "detailPatientView"),
+            {{"procedure", procedure}, {"procedureDate", date}, {"pain", pain_text}, {"plan", in.plan},
+             {"evidence", evidence_markdown(in)}});
+  append_why(in, p.detail, lines);
   PlanTarget target;
   target.body_site = inj.knee_site_concept;
   target.reason = inj.reason_concept;

@@ -1,6 +1,9 @@
 #include "rules/detail/clinical_record.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
+#include <functional>
 
 namespace rules::detail {
 
@@ -36,6 +39,40 @@ void collect_record(const HookInput& input, ClinicalRecord& out) {
   }
 }
 
+const json::object* RecordIndex::resolve(std::string_view reference) const noexcept {
+  if (reference.empty()) return nullptr;
+  // Calls f(resource, fullUrl) for every indexed resource, in the order added, until f is true.
+  auto find = [this](auto&& f) -> const json::object* {
+    for (const json::value* v : sources_) {
+      const json::object* o = v->if_object();
+      if (o == nullptr) continue;
+      if (fhir::string_field(o, "resourceType") != "Bundle") {
+        if (f(*o, std::string_view{})) return o;
+        continue;
+      }
+      for (fhir::BundleEntry e : fhir::Bundle(o).entries())
+        if (const json::object* r = e.resource(); r != nullptr && f(*r, e.full_url())) return r;
+    }
+    return nullptr;
+  };
+  if (const json::object* r = find([&](const json::object&, std::string_view full_url) {
+        return !full_url.empty() && full_url == reference;
+      }))
+    return r;
+  std::string_view type, id;
+  if (!fhir::split_reference(reference, type, id)) return nullptr;
+  return find([&](const json::object& r, std::string_view) {
+    return fhir::string_field(&r, "resourceType") == type && fhir::string_field(&r, "id") == id;
+  });
+}
+
+void reference_of(const json::object& r, Reference& out) {
+  const fhir::Resource res(&r);
+  out.assign(res.resource_type());
+  out.push_back('/');
+  out.append(res.id());
+}
+
 std::string reference_of(const json::object& r) {
   const fhir::Resource res(&r);
   std::string ref(res.resource_type());
@@ -44,36 +81,87 @@ std::string reference_of(const json::object& r) {
   return ref;
 }
 
-ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) const noexcept {
-  const CodeTable& table = rules_.vs(role).codes;
-  if (table.empty()) return {};
-  for (fhir::Coding c : cc.codings())
-    if (table.contains(rules_.systems.find(c.system()), c.code())) return Hit{true, c.code(), true};
-  return {};
+const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
+  // Fibonacci hashing of the address: strings of one JSON document sit close together.
+  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(text.data()) * 0x9E3779B97F4A7C15ULL;
+  static_assert(kAddressSlots == 128);
+  TextHits& near = by_address_[address >> 57];
+  if (near.data == text.data() && near.size == text.size()) return near.first;
+
+  const std::size_t hash = std::hash<std::string_view>{}(text);
+  TextHits& slot = by_content_[hash % kContentSlots];
+  const bool same = slot.data != nullptr && slot.hash == hash && slot.size == text.size() &&
+                    (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0);
+  if (!same) {
+    scratch_.assign(text);
+    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, slot.first);
+    slot.data = text.data();
+    slot.size = text.size();
+    slot.hash = hash;
+  }
+  near = slot;
+  near.data = text.data();
+  return near.first;
 }
 
 ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   const auto& terms = rules_.vs(role).terms;
   if (text.empty() || terms.empty()) return {};
-  // Texts are views into the request, which does not change during an evaluation: the same
-  // pointer and length is the same text, so its tokens can be reused across value sets.
-  if (text.data() != last_.data() || text.size() != last_.size()) {
-    scratch_.assign(text);
-    last_ = text;
+  const std::uint16_t t = hits(text)[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, terms[t].text, false};
+}
+
+const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
+  const json::object* key = cc.json();
+  if (key == nullptr) return none_;
+  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
+  static_assert(kConceptSlots == 256);
+  ConceptHits& h = concepts_[address >> 56];
+  if (h.concept_json == key) return h;
+  h.concept_json = key;
+  h.coding.fill(kNoCoding);
+  h.term.fill(TermIndex::kNone);
+  std::uint16_t k = 0;
+  for (fhir::Coding c : cc.codings()) {
+    if (k == kNoCoding) break;
+    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(c.system()), c.code());
+    while (roles != 0) {
+      const auto r = static_cast<std::size_t>(std::countr_zero(roles));
+      roles &= roles - 1;
+      if (h.coding[r] == kNoCoding) h.coding[r] = k;
+    }
+    ++k;
   }
-  if (const Term* t = rules_.matcher.find(scratch_, terms)) return Hit{true, t->text, false};
+  // The first source (text, then each display) with a term of the role decides, as in text().
+  auto take = [&](std::string_view text) {
+    if (text.empty()) return;
+    const RoleHits& f = hits(text);
+    for (std::size_t r = 0; r < kRoleCount; ++r)
+      if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
+  };
+  take(cc.text());
+  for (fhir::Coding c : cc.codings()) take(c.display());
+  return h;
+}
+
+ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
+  const std::uint16_t k = concept_hits(cc).coding[static_cast<std::size_t>(role)];
+  if (k == kNoCoding) return {};
+  std::uint16_t i = 0;
+  for (fhir::Coding c : cc.codings())
+    if (i++ == k) return Hit{true, c.code(), true};
   return {};
 }
 
 ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
-  if (Hit h = text(role, cc.text())) return h;
-  for (fhir::Coding c : cc.codings())
-    if (Hit h = text(role, c.display())) return h;
-  return {};
+  const std::uint16_t t = concept_hits(cc).term[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, rules_.vs(role).terms[t].text, false};
 }
 
-std::vector<const json::object*> knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
-  std::vector<const json::object*> out;
+ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
+  ResourceList out;
   for (const json::object* c : record.conditions) {
     const fhir::Condition cond(c);
     if (cond.is_active() && m.matches(Role::knee_oa, cond.code())) out.push_back(c);

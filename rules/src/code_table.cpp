@@ -1,6 +1,8 @@
 #include "rules/detail/code_table.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <stdexcept>
 
 namespace rules::detail {
 namespace {
@@ -63,6 +65,85 @@ bool CodeTable::contains(const SystemTable& systems, const fhir::CodeableConcept
   for (fhir::Coding c : cc.codings())
     if (contains(systems.find(c.system()), c.code())) return true;
   return false;
+}
+
+namespace {
+
+char upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+std::uint64_t code_hash(int system, std::string_view upper_code) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(system));
+  for (char c : upper_code) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+}  // namespace
+
+void CodeIndex::add(std::size_t table, const CodeTable& codes) {
+  for (const CodeEntry& e : codes.entries()) {
+    if (e.system == SystemTable::unknown || e.code.empty()) continue;
+    if (e.code.size() > kMaxCode) throw std::length_error("code \"" + e.code + "\" is longer than the code index allows");
+    if (table >= kMaxTables) throw std::length_error("too many code tables for the code index");
+    std::string u(e.code);
+    for (char& c : u) c = upper(c);
+    pending_.push_back(Pending{e.system, std::move(u), e.prefix, Mask{1} << table});
+  }
+}
+
+const CodeIndex::Slot* CodeIndex::Table::find(int system, std::string_view code, std::uint64_t hash,
+                                              const std::string& pool) const noexcept {
+  if (slots.empty()) return nullptr;
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    if (s.mask == 0) return nullptr;
+    if (s.hash == hash && s.system == system && std::string_view(pool).substr(s.offset, s.size) == code) return &s;
+  }
+}
+
+void CodeIndex::freeze() {
+  std::size_t exact = 0, prefix = 0;
+  for (const Pending& p : pending_) ++(p.prefix ? prefix : exact);
+  exact_.slots.assign(exact == 0 ? 0 : std::bit_ceil(2 * exact), Slot{});
+  prefix_.slots.assign(prefix == 0 ? 0 : std::bit_ceil(2 * prefix), Slot{});
+  for (const Pending& p : pending_) {
+    Table& t = p.prefix ? prefix_ : exact_;
+    const std::uint64_t hash = code_hash(p.system, p.upper);
+    if (const Slot* s = t.find(p.system, p.upper, hash, pool_)) {
+      t.slots[static_cast<std::size_t>(s - t.slots.data())].mask |= p.mask;  // the same code in another table
+      continue;
+    }
+    Slot slot{hash, p.system, static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(p.upper.size()), p.mask};
+    pool_.append(p.upper);
+    const std::size_t m = t.slots.size() - 1;
+    std::size_t at = hash & m;
+    while (t.slots[at].mask != 0) at = (at + 1) & m;
+    t.slots[at] = slot;
+    longest_ = std::max(longest_, p.upper.size());
+    if (p.prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), p.upper.size()) == prefix_lengths_.end())
+      prefix_lengths_.push_back(static_cast<std::uint32_t>(p.upper.size()));
+  }
+  std::sort(prefix_lengths_.begin(), prefix_lengths_.end());
+  pending_.clear();
+  pending_.shrink_to_fit();
+}
+
+CodeIndex::Mask CodeIndex::find(int system, std::string_view code) const noexcept {
+  if (system == SystemTable::unknown || code.empty()) return 0;
+  // Only the first longest_ characters can take part in a match (add() keeps that <= kMaxCode).
+  char buf[kMaxCode];
+  const std::size_t n = std::min(code.size(), longest_);
+  for (std::size_t i = 0; i < n; ++i) buf[i] = upper(code[i]);
+  const std::string_view folded(buf, n);
+  Mask m = 0;
+  if (code.size() <= longest_)
+    if (const Slot* s = exact_.find(system, folded, code_hash(system, folded), pool_)) m |= s->mask;
+  for (std::uint32_t len : prefix_lengths_) {
+    if (len > n) break;
+    const std::string_view head = folded.substr(0, len);
+    if (const Slot* s = prefix_.find(system, head, code_hash(system, head), pool_)) m |= s->mask;
+  }
+  return m;
 }
 
 }  // namespace rules::detail

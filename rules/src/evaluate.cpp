@@ -20,7 +20,7 @@ bool selected(const HookInput& in, const json::object& order) {
 }
 
 OrderRecord order_record(const OrderFacts& f) {
-  OrderRecord r{f.ref, {}, std::string(category_name(f.category))};
+  OrderRecord r{std::string(f.ref.view()), {}, std::string(category_name(f.category))};
   for (fhir::Coding c : fhir::Order(f.resource).code().codings())
     if (!c.code().empty()) r.codes.push_back(std::string(c.system()) + "|" + std::string(c.code()));
   return r;
@@ -46,15 +46,19 @@ bool unavailable(const HookInput& in, std::string_view key) {
 }  // namespace
 
 Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options) {
-  Evaluation ev;
+  Evaluation ev{json::array(options.storage), {}, {}, {}};
   if (input.context == nullptr) return ev;
   ClinicalRecord record;
   collect_record(input, record);
   ConceptMatcher m(rules);
-  const std::vector<const json::object*> knee_oa = knee_oa_conditions(record, m);
+  const ResourceList knee_oa = knee_oa_conditions(record, m);
 
-  std::vector<OrderFacts> facts;  // the evaluated draft orders, in draftOrders order
-  std::vector<const OrderFacts*> donor, single_shot;
+  // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from) live
+  // here: tens of KiB, so the analysis and the card text allocate nothing on the heap.
+  std::array<std::byte, 32 * 1024> scratch_buffer;
+  std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
+  std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
+  SmallVector<const OrderFacts*, 8> donor, single_shot;
   std::optional<PersistingPain> pain;
 
   if (input.hook == "order-select" || input.hook == "order-sign") {
@@ -78,23 +82,25 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
       // "No whole-joint plan" can only be said of a procedure history we have: when it could
       // not be had, the single-shot warning is not justified and does not fire.
       if (!f.single_shot || prolotherapy_ordered || unavailable(input, "procedures")) continue;
-      if (!plan_on_record) plan_on_record = !plan_in_record(record, m, options.now).empty();
+      if (!plan_on_record) plan_on_record = plan_in_record(record, m, options.now) != nullptr;
       if (!*plan_on_record) single_shot.push_back(&f);
     }
   } else if (input.hook == "patient-view") {
     pain = find_persisting_pain(record, knee_oa, m, options.now);
-    if (pain && !plan_in_record(record, m, options.now).empty()) pain.reset();  // already on a plan
+    if (pain && plan_in_record(record, m, options.now) != nullptr) pain.reset();  // already on a plan
   }
   if (donor.empty() && single_shot.empty() && !pain) return ev;
 
-  const PatientTyping typing = type_patient(record, knee_oa, m, options.now);
-  ev.patient_type = typing.type;
-  std::string base(options.base_url);
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  const CardInputs in{rules, options, std::move(base), context_string(input, "patientId"), typing, knee_oa};
+  const PatientTyping typing = type_patient(record, knee_oa, m, options.now, &scratch);
+  ev.patient_type.assign(typing.type.data(), typing.type.size());
+  std::string_view base(options.base_url);
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  CardInputs in{rules, options, base, context_string(input, "patientId"), typing, knee_oa, options.storage, &scratch, {}};
+  const Text plan = plan_markdown(in);
+  in.plan = plan;
 
   // Flag cards in draftOrders order, donor and single-shot interleaved as ordered.
-  std::vector<const OrderFacts*> flagged;
+  SmallVector<const OrderFacts*, 8> flagged;
   for (const OrderFacts& f : facts) {
     if (std::find(donor.begin(), donor.end(), &f) != donor.end()) {
       ev.cards.push_back(donor_card(in, f));
@@ -104,7 +110,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
       flagged.push_back(&f);
     }
   }
-  if (!flagged.empty()) ev.cards.push_back(plan_card_for_orders(in, flagged));
+  if (!flagged.empty()) ev.cards.push_back(plan_card_for_orders(in, std::span<const OrderFacts* const>(flagged.data(), flagged.size())));
   if (pain) ev.cards.push_back(plan_card_for_patient_view(in, *pain));
 
   for (const json::value& c : ev.cards) ev.card_records.push_back(card_record(c.as_object()));

@@ -27,12 +27,12 @@ std::string_view category_name(Category c) noexcept {
   return "";
 }
 
-OrderFacts classify_order(const json::object& resource, ConceptMatcher& m, const fhir::ReferenceIndex& index) {
+OrderFacts classify_order(const json::object& resource, ConceptMatcher& m, const RecordIndex& index) {
   const fhir::Order order(&resource);
   const RuleSet& rules = m.rules();
   OrderFacts f;
   f.resource = &resource;
-  f.ref = reference_of(resource);
+  reference_of(resource, f.ref);
   const fhir::CodeableConcept code = order.code();
   f.text = code.text();
   for (fhir::Coding c : code.codings())
@@ -76,7 +76,7 @@ OrderFacts classify_order(const json::object& resource, ConceptMatcher& m, const
       const fhir::Condition cond(target);
       if (cond.is_active() && m.matches(Role::knee_oa, cond.code())) {
         f.knee_oa_reason = true;
-        f.reason_ref = reference_of(*target);
+        reference_of(*target, f.reason_ref);
         f.reason_concept = cond.code().json();
         break;
       }

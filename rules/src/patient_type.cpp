@@ -43,6 +43,8 @@ int kl_grade(const fhir::Observation& o) noexcept {
   return first_integer(v.string());
 }
 
+using Kinds = SmallVector<std::string_view, kRoleCount>;
+
 // Which kinds of prior care the history shows, from Procedures (code, usedCode) and
 // MedicationRequests of the prefetch that were actually under way before `now`.
 class History {
@@ -68,10 +70,15 @@ class History {
   const json::object* find(Role r) const noexcept { return seen_[static_cast<std::size_t>(r)]; }
 
   // The kinds of `kinds` the history shows, as their display names.
-  std::vector<std::string_view> kinds_seen(const std::vector<Role>& kinds, const RuleSet& rules) const {
-    std::vector<std::string_view> out;
+  Kinds kinds_seen(const std::vector<Role>& kinds, const RuleSet& rules) const {
+    Kinds out;
     for (Role r : kinds)
-      if (find(r) != nullptr) out.push_back(rules.text("kind." + std::string(kRoleNames[static_cast<std::size_t>(r)])));
+      if (find(r) != nullptr) {
+        InlineString<64> key;
+        key.assign("kind.");
+        key.append(kRoleNames[static_cast<std::size_t>(r)]);
+        out.push_back(rules.text(key));
+      }
     return out;
   }
 
@@ -88,8 +95,8 @@ class History {
   std::array<const json::object*, kRoleCount> seen_{};
 };
 
-std::string join(const std::vector<std::string_view>& parts) {
-  std::string out;
+std::pmr::string join(const Kinds& parts, std::pmr::memory_resource* mr) {
+  std::pmr::string out(mr);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += ", ";  // punctuation only: every word of card text comes from knee-oa.json
     out += parts[i];
@@ -97,14 +104,22 @@ std::string join(const std::vector<std::string_view>& parts) {
   return out;
 }
 
-PatientTyping classify(const ClinicalRecord& record, const std::vector<const json::object*>& knee_oa,
-                       ConceptMatcher& m, Instant now) {
+PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa,
+                       ConceptMatcher& m, Instant now, std::pmr::memory_resource* mr) {
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;
-  PatientTyping out;
+  PatientTyping out(mr);
+  out.reasons.reserve(8);
+  out.evidence.reserve(8);
   auto reason = [&](std::string_view key, std::initializer_list<Arg> args) {
-    out.reasons.push_back(render(rules.text(key), args));
+    render_to(out.reasons.emplace_back(), rules.text(key), args);
   };
+  auto ref = [](const json::object* r) {
+    Reference x;
+    reference_of(*r, x);
+    return x;
+  };
+  auto evidence = [&](const json::object* r) { out.evidence.emplace_back(ref(r).view()); };
 
   // --- the facts --------------------------------------------------------------------------
   std::optional<int> age;
@@ -174,23 +189,23 @@ PatientTyping classify(const ClinicalRecord& record, const std::vector<const jso
 
   // --- type 3 -----------------------------------------------------------------------------
   if (best_grade >= t.type3_kl_grade_at_least) {
-    reason("typeReason.klGrade", {{"grade", std::to_string(best_grade)}, {"ref", reference_of(*grade_obs)}});
-    out.evidence.push_back(reference_of(*grade_obs));
+    reason("typeReason.klGrade", {{"grade", std::to_string(best_grade)}, {"ref", ref(grade_obs)}});
+    evidence(grade_obs);
   }
   if (severe != nullptr) {
-    reason("typeReason.severeJointSpace", {{"matched", severe_term}, {"ref", reference_of(*severe)}});
-    out.evidence.push_back(reference_of(*severe));
+    reason("typeReason.severeJointSpace", {{"matched", severe_term}, {"ref", ref(severe)}});
+    evidence(severe);
   }
   if (replacement != nullptr) {
-    reason("typeReason.replacement", {{"ref", reference_of(*replacement)}});
-    out.evidence.push_back(reference_of(*replacement));
+    reason("typeReason.replacement", {{"ref", ref(replacement)}});
+    evidence(replacement);
   }
   if (oa_years && *oa_years >= t.type3_oa_at_least_years &&
       static_cast<int>(prior_injections.size()) >= t.type3_prior_injection_kinds_at_least) {
-    reason("typeReason.longOaInjections", {{"years", years_text(*oa_years)}, {"kinds", join(prior_injections)}});
-    out.evidence.push_back(reference_of(*oa_since->resource));
+    reason("typeReason.longOaInjections", {{"years", years_text(*oa_years)}, {"kinds", join(prior_injections, mr)}});
+    evidence(oa_since->resource);
     for (Role r : t.type3_prior_injection_kinds)
-      if (const json::object* src = history.find(r)) out.evidence.push_back(reference_of(*src));
+      if (const json::object* src = history.find(r)) evidence(src);
   }
   if (!out.reasons.empty()) {
     out.type = "3";
@@ -204,16 +219,16 @@ PatientTyping classify(const ClinicalRecord& record, const std::vector<const jso
   if ((injury_old || oa_long) && static_cast<int>(conservative.size()) >= t.type2_conservative_kinds_at_least) {
     if (injury_old) {
       reason("typeReason.oldInjury", {{"months", format_number(t.type2_injury_older_than_months)},
-                                      {"ref", reference_of(*old_injury->resource)}});
-      out.evidence.push_back(reference_of(*old_injury->resource));
+                                      {"ref", ref(old_injury->resource)}});
+      evidence(old_injury->resource);
     }
     if (oa_long) {
       reason("typeReason.longOa", {{"years", years_text(*oa_years)}});
-      out.evidence.push_back(reference_of(*oa_since->resource));
+      evidence(oa_since->resource);
     }
-    reason("typeReason.conservative", {{"kinds", join(conservative)}});
+    reason("typeReason.conservative", {{"kinds", join(conservative, mr)}});
     for (Role r : t.type2_conservative_kinds)
-      if (const json::object* src = history.find(r)) out.evidence.push_back(reference_of(*src));
+      if (const json::object* src = history.find(r)) evidence(src);
     out.type = "2";
     return out;
   }
@@ -223,8 +238,8 @@ PatientTyping classify(const ClinicalRecord& record, const std::vector<const jso
       fhir::months_between(recent_injury->when, now) <= t.type1_injury_within_months) {
     reason("typeReason.age", {{"age", std::to_string(*age)}});
     reason("typeReason.recentInjury", {{"months", format_number(t.type1_injury_within_months)},
-                                       {"ref", reference_of(*recent_injury->resource)}});
-    out.evidence.push_back(reference_of(*recent_injury->resource));
+                                       {"ref", ref(recent_injury->resource)}});
+    evidence(recent_injury->resource);
     out.type = "1";
     return out;
   }
@@ -241,9 +256,9 @@ PatientTyping classify(const ClinicalRecord& record, const std::vector<const jso
 
 }  // namespace
 
-PatientTyping type_patient(const ClinicalRecord& record, const std::vector<const json::object*>& knee_oa,
-                           ConceptMatcher& m, Instant now) {
-  PatientTyping out = classify(record, knee_oa, m, now);
+PatientTyping type_patient(const ClinicalRecord& record, const ResourceList& knee_oa, ConceptMatcher& m,
+                           Instant now, std::pmr::memory_resource* mr) {
+  PatientTyping out = classify(record, knee_oa, m, now, mr);
   std::sort(out.evidence.begin(), out.evidence.end());
   out.evidence.erase(std::unique(out.evidence.begin(), out.evidence.end()), out.evidence.end());
   return out;

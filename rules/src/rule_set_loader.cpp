@@ -489,6 +489,11 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
       rs->role_index[r] = static_cast<std::size_t>(it - rs->value_sets.begin());
     }
 
+    for (std::size_t r = 0; r < kRoleCount; ++r) rs->term_index.add_list(rs->value_sets[rs->role_index[r]].terms);
+    rs->term_index.freeze();
+    for (std::size_t r = 0; r < kRoleCount; ++r) rs->code_index.add(r, rs->value_sets[rs->role_index[r]].codes);
+    rs->code_index.freeze();
+
     read_negation(root.object("negation"), *rs);
     read_statuses(root.object("statuses"), rs->statuses);
     read_thresholds(root.object("thresholds"), rs->thresholds);

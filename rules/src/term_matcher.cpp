@@ -1,13 +1,12 @@
 #include "rules/detail/term_matcher.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace rules::detail {
 namespace {
 
 constexpr bool is_alnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-// Bytes >= 0x80 are parts of non-ASCII letters (after the substitutions below): word characters.
-constexpr bool is_word_byte(char c) noexcept { return is_alnum(c) || static_cast<unsigned char>(c) >= 0x80; }
 constexpr bool is_clause_char(char c) noexcept {
   switch (c) {
     case '.': case ',': case ';': case ':': case '!': case '?': case '(': case ')': case '[': case ']':
@@ -18,76 +17,124 @@ constexpr bool is_clause_char(char c) noexcept {
   }
 }
 
-// Appends `text` to `out` lower-cased, folding the Unicode characters EHR text uses for an
-// apostrophe, a hyphen or a space onto their ASCII forms.
-void normalise(std::string_view text, std::string& out) {
-  out.clear();
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out.push_back(static_cast<char>(c - 'A' + 'a'));
-      continue;
-    }
-    auto next = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
-    if (c == 0xE2 && next(1) == 0x80) {
-      const unsigned d = next(2);
-      if (d == 0x98 || d == 0x99) {  // U+2018, U+2019 quotation marks used as apostrophes
-        out.push_back('\'');
-        i += 2;
-        continue;
-      }
-      if (d == 0x90 || d == 0x91) {  // U+2010 hyphen, U+2011 non-breaking hyphen
-        out.push_back('-');
-        i += 2;
-        continue;
-      }
-    }
-    if (c == 0xCA && next(1) == 0xBC) {  // U+02BC modifier letter apostrophe
-      out.push_back('\'');
-      ++i;
-      continue;
-    }
-    if (c == 0xC2 && next(1) == 0xA0) {  // U+00A0 no-break space
-      out.push_back(' ');
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<char>(c));
-  }
-}
+// What a character of normalised text is to the tokenizer. kMulti: a byte >= 0x80, to be
+// decoded (a few Unicode punctuation marks fold to ASCII; the rest are parts of letters).
+enum CharClass : std::uint8_t { kSoft, kWord, kJoin, kClause, kApostrophe, kMulti };
 
-Gap classify_gap(std::string_view gap) noexcept {
-  if (gap.size() == 1 && (gap[0] == ' ' || gap[0] == '\t' || gap[0] == '-')) return Gap::join;
-  for (char c : gap)
-    if (is_clause_char(c)) return Gap::clause;
-  return Gap::soft;
-}
-
-// Splits normalised text into words: runs of [a-z0-9] and non-ASCII bytes, with an apostrophe
-// kept only between two word characters ("wharton's" is one word; 'knee' is "knee").
-void tokenize(std::string_view s, std::vector<Token>& out) {
-  out.clear();
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    while (i < n && !is_word_byte(s[i])) ++i;
-    if (i == n) break;
-    const std::size_t start = i;
-    while (i < n && (is_word_byte(s[i]) || (s[i] == '\'' && i + 1 < n && is_word_byte(s[i + 1]) && i > start))) ++i;
-    if (!out.empty()) {
-      const char* prev_end = out.back().word.data() + out.back().word.size();
-      out.back().gap_after = classify_gap(std::string_view(prev_end, static_cast<std::size_t>(s.data() + start - prev_end)));
-    }
-    out.push_back(Token{s.substr(start, i - start), Gap::clause});
+// Per byte: ASCII upper case folded to lower case, and the class of the (folded) character.
+struct ByteInfo {
+  char folded;
+  CharClass cls;
+};
+constexpr std::array<ByteInfo, 256> kBytes = [] {
+  std::array<ByteInfo, 256> t{};
+  for (int i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i >= 'A' && i <= 'Z' ? i - 'A' + 'a' : i);
+    CharClass cls = kSoft;
+    if (i >= 0x80) cls = kMulti;
+    else if (is_alnum(c)) cls = kWord;
+    else if (c == ' ' || c == '\t' || c == '-') cls = kJoin;
+    else if (is_clause_char(c)) cls = kClause;
+    else if (c == '\'') cls = kApostrophe;
+    t[static_cast<std::size_t>(i)] = ByteInfo{c, cls};
   }
+  return t;
+}();
+
+// One character of the text as normalised: ASCII lower case, and the Unicode characters EHR
+// text uses for an apostrophe, a hyphen or a space folded onto their ASCII forms. Other bytes
+// >= 0x80 are parts of non-ASCII letters: word characters.
+struct Char {
+  char out;
+  CharClass cls;
+  std::uint8_t len;  // bytes of input it takes
+};
+
+Char decode(const char* p, const char* end) noexcept {
+  const auto c = static_cast<unsigned char>(*p);
+  if (c < 0x80) return Char{kBytes[c].folded, kBytes[c].cls, 1};
+  auto next = [&](std::ptrdiff_t k) { return end - p > k ? static_cast<unsigned char>(p[k]) : 0u; };
+  if (c == 0xE2 && next(1) == 0x80) {
+    const unsigned d = next(2);
+    if (d == 0x98 || d == 0x99) return Char{'\'', kApostrophe, 3};  // U+2018, U+2019 used as apostrophes
+    if (d == 0x90 || d == 0x91) return Char{'-', kJoin, 3};         // U+2010 hyphen, U+2011 non-breaking hyphen
+  }
+  if (c == 0xCA && next(1) == 0xBC) return Char{'\'', kApostrophe, 2};  // U+02BC modifier letter apostrophe
+  if (c == 0xC2 && next(1) == 0xA0) return Char{' ', kJoin, 2};         // U+00A0 no-break space
+  return Char{static_cast<char>(c), kWord, 1};
 }
 
 }  // namespace
 
+void TokenizedText::push(Token t) {
+  if (size_ == capacity_) {  // only texts of more than kInlineTokens words get here
+    if (tokens_ == inline_tokens_) heap_tokens_.assign(tokens_, tokens_ + size_);
+    heap_tokens_.resize(2 * capacity_);
+    tokens_ = heap_tokens_.data();
+    capacity_ = heap_tokens_.size();
+  }
+  tokens_[size_++] = t;
+}
+
+// One pass: normalises and splits into words at once, hashing each word as it is copied. Words
+// are runs of word characters, with an apostrophe kept only between two of them ("wharton's" is
+// one word; 'knee' is "knee"); only the words are written to the buffer. The gap after a word
+// is `join` when it is exactly one space, tab or hyphen, `clause` when it holds a clause
+// character, else `soft`. Plain ASCII runs take a table-driven fast path.
 void TokenizedText::assign(std::string_view text) {
-  normalise(text, norm_);
-  tokenize(norm_, tokens_);
+  char* out = inline_chars_;
+  if (text.size() > kInlineChars) {
+    heap_chars_.resize(text.size());  // normalising never lengthens
+    out = heap_chars_.data();
+  }
+  tokens_ = inline_tokens_;
+  size_ = 0;
+  capacity_ = kInlineTokens;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  std::size_t gap_chars = 0;
+  bool gap_clause = false, gap_join = false;
+  while (p < end) {
+    const ByteInfo& b = kBytes[static_cast<unsigned char>(*p)];
+    Char ch = b.cls == kMulti ? decode(p, end) : Char{b.folded, b.cls, 1};
+    if (ch.cls != kWord) {
+      ++gap_chars;
+      gap_clause = gap_clause || ch.cls == kClause;
+      gap_join = ch.cls == kJoin;
+      p += ch.len;
+      continue;
+    }
+    if (size_ > 0)
+      tokens_[size_ - 1].gap_after = gap_chars == 1 && gap_join ? Gap::join : gap_clause ? Gap::clause : Gap::soft;
+    gap_chars = 0;
+    gap_clause = false;
+    const char* const start = out;
+    std::uint32_t hash = kWordHashSeed;
+    for (;;) {
+      *out++ = ch.out;
+      hash = word_hash_step(hash, ch.out);
+      p += ch.len;
+      // The common case: more plain ASCII letters and digits.
+      while (p < end) {
+        const ByteInfo& a = kBytes[static_cast<unsigned char>(*p)];
+        if (a.cls != kWord) break;
+        *out++ = a.folded;
+        hash = word_hash_step(hash, a.folded);
+        ++p;
+      }
+      if (p == end) break;
+      ch = decode(p, end);
+      if (ch.cls == kWord) continue;
+      if (ch.cls != kApostrophe || p + ch.len == end) break;
+      const Char after = decode(p + ch.len, end);
+      if (after.cls != kWord) break;
+      *out++ = ch.out;
+      hash = word_hash_step(hash, ch.out);
+      p += ch.len;
+      ch = after;
+    }
+    push(Token{std::string_view(start, static_cast<std::size_t>(out - start)), Gap::clause, hash});
+  }
 }
 
 std::size_t WordPattern::match_at(std::span<const Token> tokens, std::size_t i) const noexcept {
@@ -132,13 +179,25 @@ std::optional<WordPattern> compile_pattern(std::string_view text, std::string& e
   return p;
 }
 
+TermMatcher::TermMatcher(NegationRules negation) : negation_(std::move(negation)) {
+  auto note_last_word = [this](const WordPattern& p) {
+    if (p.words.empty()) return;
+    if (p.prefix_last) last_words_.set();
+    else last_words_.set(word_hash(p.words.back()) % kFilterBits);
+  };
+  for (const NegationCue& cue : negation_.cues) {
+    widest_ = std::max(widest_, cue.max_words_between);
+    note_last_word(cue.pattern);
+  }
+  for (const WordPattern& brk : negation_.clause_breaks) note_last_word(brk);
+}
+
 bool TermMatcher::negated(std::span<const Token> tokens, std::size_t start) const noexcept {
-  std::size_t widest = 0;
-  for (const NegationCue& cue : negation_.cues) widest = std::max(widest, cue.max_words_between);
   // Walk back from the word before the term while still in the same clause.
-  for (std::size_t between = 0; between < start && between <= widest; ++between) {
+  for (std::size_t between = 0; between < start && between <= widest_; ++between) {
     const std::size_t j = start - 1 - between;  // candidate last word of a cue
     if (tokens[j].gap_after == Gap::clause) return false;
+    if (!last_words_.test(tokens[j].hash % kFilterBits)) continue;  // ends no cue and no clause break
     for (const NegationCue& cue : negation_.cues) {
       if (between > cue.max_words_between) continue;
       const std::size_t len = cue.pattern.words.size();

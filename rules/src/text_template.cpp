@@ -28,26 +28,6 @@ std::size_t offset_of(std::string_view s, std::size_t cp) noexcept {
 
 }  // namespace
 
-void render_to(std::string& out, std::string_view tmpl, std::initializer_list<Arg> args) {
-  out.reserve(out.size() + tmpl.size());
-  std::size_t pos = 0;
-  while (pos < tmpl.size()) {
-    const std::size_t open = tmpl.find("{{", pos);
-    if (open == std::string_view::npos) break;
-    const std::size_t close = tmpl.find("}}", open + 2);
-    if (close == std::string_view::npos) break;
-    out.append(tmpl.substr(pos, open - pos));
-    const std::string_view name = tmpl.substr(open + 2, close - open - 2);
-    for (const Arg& a : args)
-      if (a.name == name) {
-        out.append(a.value);
-        break;
-      }
-    pos = close + 2;
-  }
-  out.append(tmpl.substr(pos));
-}
-
 bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& names) {
   std::size_t pos = 0;
   while ((pos = tmpl.find("{{", pos)) != std::string_view::npos) {
@@ -59,39 +39,14 @@ bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& nam
   return true;
 }
 
-std::string markdown_text(std::string_view text, std::size_t max_chars) {
-  std::string cut = shorten(text, max_chars + 1);
-  std::string out;
-  out.reserve(cut.size() + 8);
-  for (char c : cut) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      if (out.empty() || out.back() != ' ') out.push_back(' ');
-      continue;
-    }
-    switch (c) {
-      case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '<': case '>':
-      case '(': case ')': case '#': case '!': case '|': case '~':
-        out.push_back('\\');
-        break;
-      default:
-        break;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::string shorten(std::string_view text, std::size_t limit) {
-  if (code_points(text) < limit) return std::string(text);
+Cut shorten_cut(std::string_view text, std::size_t limit) noexcept {
+  if (code_points(text) < limit) return {text.size(), false};
   // Leave room for the ellipsis; prefer cutting at the last space in the final fifth.
   std::size_t end = offset_of(text, limit > 2 ? limit - 2 : 0);
   const std::size_t space = text.substr(0, end).rfind(' ');
   if (space != std::string_view::npos && space > end - end / 5) end = space;
   while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == ',' || text[end - 1] == ';')) --end;
-  std::string out(text.substr(0, end));
-  out += "\xE2\x80\xA6";  // …
-  return out;
+  return {end, true};
 }
 
 std::string format_number(double v) {

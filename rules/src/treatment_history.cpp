@@ -13,7 +13,7 @@ std::optional<double> pain_value(const fhir::Observation& o) noexcept {
   return std::nullopt;
 }
 
-bool care_plan_has_prolotherapy(const fhir::CarePlan& plan, ConceptMatcher& m, const fhir::ReferenceIndex& index) {
+bool care_plan_has_prolotherapy(const fhir::CarePlan& plan, ConceptMatcher& m, const RecordIndex& index) {
   if (m.text(Role::prolotherapy, plan.title()) || m.text(Role::prolotherapy, plan.description())) return true;
   for (fhir::CarePlanActivity a : plan.activities()) {
     if (a.detail_status() == "cancelled" || a.detail_status() == "stopped" || a.detail_status() == "entered-in-error")
@@ -27,20 +27,20 @@ bool care_plan_has_prolotherapy(const fhir::CarePlan& plan, ConceptMatcher& m, c
 
 }  // namespace
 
-std::string plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, Instant now) {
+const json::object* plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, Instant now) {
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;
   for (const json::object* c : record.care_plans) {
     const fhir::CarePlan plan(c);
     if (status_in(plan.status(), rules.statuses.plan_care_plan) && care_plan_has_prolotherapy(plan, m, record.index))
-      return reference_of(*c);
+      return c;
   }
   for (const json::object* r : record.service_requests) {
     const fhir::Order sr(r);
     const auto count = sr.repeat_count();
     if (status_in(sr.status(), rules.statuses.plan_service_request) && count &&
         *count >= t.plan_series_repeat_count_at_least && m.matches(Role::prolotherapy, sr.code()))
-      return reference_of(*r);
+      return r;
   }
   for (const json::object* p : record.procedures) {
     const fhir::Procedure proc(p);
@@ -48,13 +48,13 @@ std::string plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, Inst
     if (!status_in(proc.status(), rules.statuses.plan_procedure) || !when || *when > now ||
         fhir::months_between(*when, now) > t.plan_procedure_within_months)
       continue;
-    if (m.matches(Role::prolotherapy, proc.code())) return reference_of(*p);
+    if (m.matches(Role::prolotherapy, proc.code())) return p;
   }
-  return {};
+  return nullptr;
 }
 
 std::optional<PersistingPain> find_persisting_pain(const ClinicalRecord& record,
-                                                   const std::vector<const json::object*>& knee_oa, ConceptMatcher& m,
+                                                   const ResourceList& knee_oa, ConceptMatcher& m,
                                                    Instant now) {
   const RuleSet& rules = m.rules();
   const auto& t = rules.thresholds;

@@ -12,6 +12,25 @@ TEST(Uuid, Version5KnownVector) {
   EXPECT_EQ(uuid_v5("https://cds.example.org/x"), "a25322ca-7fc8-5521-9bb3-caca55c0d029");
 }
 
+// The SHA-1 behind the ids is our own: check names that fill a block to the padding edge (55
+// bytes) and names longer than one 64-byte block, and that parts join with '/'.
+TEST(Uuid, Version5KnownVectorsAcrossSha1Blocks) {
+  EXPECT_EQ(uuid_v5(std::string(55, 'x')), "d7c769b2-da3b-59fa-bdd6-2f3e8c5ed303");
+  EXPECT_EQ(uuid_v5(std::string(39, 'y')), "ab563a2f-14fe-5c07-839a-ef104ca79a62");  // 55 bytes hashed
+  EXPECT_EQ(uuid_v5(std::string(40, 'y')), "f7eec5b5-5301-5fa6-8ce1-67e3c4d8922f");  // 56 bytes hashed
+  EXPECT_EQ(uuid_v5(std::string(47, 'y')), "aa3009c2-ed42-5a51-b6a6-9e34586a8a02");  // 63 bytes hashed
+  EXPECT_EQ(uuid_v5(std::string(48, 'y')), "05ab2543-07ee-52ef-b4b9-79e2a8372323");  // 64 bytes hashed
+  EXPECT_EQ(uuid_v5(std::string(103, 'y')), "8aef36eb-014e-505f-841c-04cd5f20719b");  // 119 bytes hashed
+  EXPECT_EQ(uuid_v5(std::string(104, 'y')), "f9083eab-8acd-5fe5-9568-a9e3d51c4934");  // 120 bytes hashed
+  const UuidText u = uuid_v5_of_parts({"seed-1", "whole-joint-plan",
+                                       "ServiceRequest/sr-amnio-1,MedicationRequest/mr-bmac-2,ServiceRequest/"
+                                       "a-very-long-identifier-to-cross-the-sixty-four-byte-block",
+                                       "order"});
+  EXPECT_EQ(std::string_view(u.data(), u.size()), "0607baad-df74-5bda-88de-d80eda60801a");
+  const UuidText ab = uuid_v5_of_parts({"a", "b"});
+  EXPECT_EQ(std::string_view(ab.data(), ab.size()), uuid_v5("a/b"));
+}
+
 TEST(Uuid, DeterministicAndDistinct) {
   EXPECT_EQ(uuid_v5("a/b"), uuid_v5("a/b"));
   EXPECT_NE(uuid_v5("a/b"), uuid_v5("a/c"));

@@ -56,6 +56,9 @@ struct EvalOptions {
   fhir::Instant now{};            // the clock, passed in
   std::string_view uuid_seed;     // card and suggestion uuids are derived from it (name-based UUIDs)
   std::string_view base_url;      // this service's public base URL, for source and override-reason URLs
+  // Where Evaluation::cards is allocated, e.g. a json::monotonic_resource that also holds the
+  // response; it must outlive the cards. Default: the heap, as for any json::value.
+  json::storage_ptr storage{};
 };
 
 // What the audit keeps of a card: never its free text beyond the summary.

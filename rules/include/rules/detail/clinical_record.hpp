@@ -3,6 +3,8 @@
 // every prefetch entry by type (whatever the prefetch keys are called), the draft orders, and a
 // reference index over both. Views only: nothing is copied out of the request JSON.
 #include "rules/detail/rule_set.hpp"
+#include "rules/detail/inline_string.hpp"
+#include "rules/detail/small_vector.hpp"
 
 #include "fhir/fhir.hpp"
 
@@ -11,23 +13,48 @@
 
 namespace rules::detail {
 
+// Resolves a reference against the prefetch and draftOrders exactly like fhir::ReferenceIndex
+// (fullUrl first, then type and id), but by scanning on demand: the rules resolve a handful of
+// references per request, so indexing every resource up front costs more than it saves.
+class RecordIndex {
+ public:
+  // Indexes a resource, or every entry of a Bundle (kept as a view).
+  void add(const json::value& resource_or_bundle) { sources_.push_back(&resource_or_bundle); }
+  const json::object* resolve(std::string_view reference) const noexcept;
+
+ private:
+  SmallVector<const json::value*, 16> sources_;
+};
+
+using ResourceList = SmallVector<const json::object*, 32>;
+
 struct ClinicalRecord {
   const json::object* patient = nullptr;
-  std::vector<const json::object*> conditions, procedures, observations, medication_requests, service_requests,
-      care_plans;
-  std::vector<const json::object*> draft_orders;  // every order in context.draftOrders
-  fhir::ReferenceIndex index;                       // prefetch + draftOrders
+  ResourceList conditions, procedures, observations, medication_requests, service_requests, care_plans;
+  ResourceList draft_orders;  // every order in context.draftOrders
+  RecordIndex index;          // prefetch + draftOrders
 };
 
 void collect_record(const HookInput& input, ClinicalRecord& out);
 
 // "Type/id" for a resource.
 std::string reference_of(const json::object& resource);
+void reference_of(const json::object& resource, Reference& out);
 
-// Matches value sets of the rule set against FHIR data, reusing one token buffer.
+// Matches value sets of the rule set against FHIR data. Each distinct text is tokenized and
+// scanned once per evaluation, for every role at once (RuleSet::term_index), and each
+// CodeableConcept's codes are looked up once for every role (RuleSet::code_index); the answers
+// are cached, so asking about the same text or concept for another role is a table lookup. No
+// heap allocation (texts of over TokenizedText::kInlineChars bytes aside); the caches make the
+// object about 45 KiB: one per evaluation, on the stack.
 class ConceptMatcher {
  public:
-  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {}
+  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
+    none_.coding.fill(kNoCoding);
+    none_.term.fill(TermIndex::kNone);
+  }
+  ConceptMatcher(const ConceptMatcher&) = delete;
+  ConceptMatcher& operator=(const ConceptMatcher&) = delete;
 
   // What made a match: the term as written in the value set, or the matched code.
   struct Hit {
@@ -37,7 +64,7 @@ class ConceptMatcher {
     explicit operator bool() const noexcept { return found; }
   };
 
-  Hit code(Role role, const fhir::CodeableConcept& cc) const noexcept;
+  Hit code(Role role, const fhir::CodeableConcept& cc) noexcept;
   Hit text(Role role, std::string_view text);
   // The concept's text and every coding display.
   Hit concept_text(Role role, const fhir::CodeableConcept& cc);
@@ -50,13 +77,45 @@ class ConceptMatcher {
   const RuleSet& rules() const noexcept { return rules_; }
 
  private:
+  // The first matching term of every role in one text (TermIndex::kNone: none).
+  using RoleHits = std::array<std::uint16_t, kRoleCount>;
+  struct TextHits {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::size_t hash = 0;
+    RoleHits first;  // valid when data != nullptr
+  };
+  // Two direct-mapped caches; a collision only costs a re-scan. By address first: the same
+  // text is asked about for many roles in a row, and the request does not change during an
+  // evaluation, so the same address and length is the same text. Then by content: EHR data
+  // repeats texts such as "Right knee" in many resources. The cached views point into the
+  // request, which outlives the matcher.
+  static constexpr std::size_t kAddressSlots = 128;
+  static constexpr std::size_t kContentSlots = 256;
+  const RoleHits& hits(std::string_view text);
+
+  // What a CodeableConcept matches, for every role at once: the first coding whose code is in
+  // the role's value set, and the first term in its text or coding displays. Kept per concept
+  // (by address), since the rules ask about one concept for several roles.
+  static constexpr std::uint16_t kNoCoding = 0xFFFF;
+  struct ConceptHits {
+    const json::object* concept_json = nullptr;
+    std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
+    RoleHits term;                                 // TermIndex::kNone: no term
+  };
+  static constexpr std::size_t kConceptSlots = 256;
+  const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+
   const RuleSet& rules_;
   TokenizedText scratch_;
-  std::string_view last_;  // the text scratch_ holds
+  std::array<TextHits, kAddressSlots> by_address_;
+  std::array<TextHits, kContentSlots> by_content_;
+  std::array<ConceptHits, kConceptSlots> concepts_;
+  ConceptHits none_;  // for a missing concept
 };
 
 // Conditions (active, not refuted or entered-in-error) coded or named as knee osteoarthritis.
-std::vector<const json::object*> knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m);
+ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m);
 
 bool status_in(std::string_view status, const std::vector<std::string>& allowed) noexcept;
 

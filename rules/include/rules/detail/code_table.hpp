@@ -4,6 +4,7 @@
 // onto one canonical URL at load time, so matching is an integer compare plus a code compare.
 #include "fhir/coding.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,45 @@ class CodeTable {
 
  private:
   std::vector<CodeEntry> entries_;
+};
+
+// Every code of several code tables (one per value-set role) in one hash table: which tables
+// hold a (system, code), as a bit mask, in one lookup per coding instead of a search per table.
+// Codes compare ignoring ASCII case, like CodeTable::contains; prefix codes ("M17") are looked
+// up once per distinct prefix length. Built at load time; lookups allocate nothing.
+class CodeIndex {
+ public:
+  using Mask = std::uint32_t;  // bit t: table t
+  static constexpr std::size_t kMaxTables = 32;
+  static constexpr std::size_t kMaxCode = 128;  // longest code a table may hold (FHIR codes are short)
+
+  // Adds table number `table` (< kMaxTables). Throws std::length_error past the limits.
+  void add(std::size_t table, const CodeTable& codes);
+  void freeze();
+  Mask find(int system, std::string_view code) const noexcept;
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    int system = SystemTable::unknown;
+    std::uint32_t offset = 0, size = 0;  // the upper-cased code in pool_
+    Mask mask = 0;                       // 0: empty slot
+  };
+  struct Table {
+    std::vector<Slot> slots;  // a power of two, at most half full
+    const Slot* find(int system, std::string_view upper, std::uint64_t hash, const std::string& pool) const noexcept;
+  };
+  struct Pending {
+    int system;
+    std::string upper;
+    bool prefix;
+    Mask mask;
+  };
+  Table exact_, prefix_;
+  std::vector<std::uint32_t> prefix_lengths_;
+  std::size_t longest_ = 0;  // longest code in either table
+  std::string pool_;
+  std::vector<Pending> pending_;
 };
 
 }  // namespace rules::detail

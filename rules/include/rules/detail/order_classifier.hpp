@@ -11,7 +11,7 @@ std::string_view category_name(Category c) noexcept;  // "donor-derived" | "auto
 
 struct OrderFacts {
   const json::object* resource = nullptr;
-  std::string ref;             // "ServiceRequest/sr-1"
+  Reference ref;               // "ServiceRequest/sr-1"
   std::string_view text;       // code text, else the first display; may be empty (code-only order)
   Category category = Category::none;
   std::string_view matched;    // the term or code that decided the category
@@ -19,7 +19,7 @@ struct OrderFacts {
   bool knee_site = false;
   const json::object* knee_site_concept = nullptr;  // the knee bodySite / dosage site, if coded as one
   bool knee_oa_reason = false;
-  std::string reason_ref;                         // the knee-OA Condition named in reasonReference
+  Reference reason_ref;                           // the knee-OA Condition named in reasonReference
   const json::object* reason_concept = nullptr;   // the knee-OA reason's CodeableConcept
   bool single_shot = false;
   bool prolotherapy = false;   // the order is (or includes) prolotherapy
@@ -31,6 +31,6 @@ struct OrderFacts {
   }
 };
 
-OrderFacts classify_order(const json::object& order, ConceptMatcher& m, const fhir::ReferenceIndex& index);
+OrderFacts classify_order(const json::object& order, ConceptMatcher& m, const RecordIndex& index);
 
 }  // namespace rules::detail

@@ -2,6 +2,7 @@
 // The loaded, checked and precompiled rule data (knee-oa.json + valuesets/*.json). Immutable
 // after load_rule_set(); evaluation only reads it.
 #include "rules/detail/code_table.hpp"
+#include "rules/detail/term_index.hpp"
 #include "rules/detail/term_matcher.hpp"
 #include "rules/engine.hpp"
 
@@ -120,6 +121,8 @@ class RuleSet {
   std::vector<ValueSet> value_sets;
   std::array<std::size_t, detail::kRoleCount> role_index{};
   detail::TermMatcher matcher;
+  detail::TermIndex term_index;  // one list per role, in Role order: the terms of vs(role)
+  detail::CodeIndex code_index;  // one table per role, in Role order: the codes of vs(role)
   detail::Statuses statuses;
   detail::Thresholds thresholds;
   std::map<std::string, detail::Product, std::less<>> products;

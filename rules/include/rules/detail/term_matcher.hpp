@@ -4,6 +4,7 @@
 // "MSC derived"), terms that count only next to another word (requires_any) and NegEx-style
 // negation ("no stem cells", "not amniotic"). A hand-written scanner, not std::regex: terms
 // come from data files, and regex backtracking on EHR free text is both slow and a ReDoS risk.
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,27 +18,51 @@ namespace rules::detail {
 // continues a multi-word term; `clause` (.,;:!?()[]{}| or a line break) also ends a negation scope.
 enum class Gap : std::uint8_t { join, soft, clause };
 
+// FNV-1a over a word's bytes, step by step so the tokenizer can hash as it copies.
+inline constexpr std::uint32_t kWordHashSeed = 2166136261u;
+constexpr std::uint32_t word_hash_step(std::uint32_t h, char c) noexcept {
+  return (h ^ static_cast<unsigned char>(c)) * 16777619u;
+}
+constexpr std::uint32_t word_hash(std::string_view w) noexcept {
+  std::uint32_t h = kWordHashSeed;
+  for (char c : w) h = word_hash_step(h, c);
+  return h;
+}
+
 struct Token {
   std::string_view word;  // lower-case, points into TokenizedText's buffer
   Gap gap_after = Gap::clause;
+  std::uint32_t hash = 0;  // word_hash(word)
 };
 
 // A text normalised (ASCII lower case, curly apostrophes -> ', Unicode hyphens -> -,
-// no-break space -> space) and split into words. Reuse one object across texts so its buffers
-// are allocated once per evaluation, not once per text.
+// no-break space -> space) and split into words. The buffers live inside the object for texts
+// of up to kInlineChars bytes and kInlineTokens words (every coded-concept text and nearly every
+// note), so tokenizing allocates nothing; only longer texts spill to the heap. Reuse one object
+// across texts.
 class TokenizedText {
  public:
+  static constexpr std::size_t kInlineChars = 1024;
+  static constexpr std::size_t kInlineTokens = 128;
+
   TokenizedText() = default;
   explicit TokenizedText(std::string_view text) { assign(text); }
-  TokenizedText(const TokenizedText&) = delete;  // tokens point into norm_
+  TokenizedText(const TokenizedText&) = delete;  // tokens point into the buffer
   TokenizedText& operator=(const TokenizedText&) = delete;
   void assign(std::string_view text);
-  std::span<const Token> tokens() const noexcept { return tokens_; }
-  bool empty() const noexcept { return tokens_.empty(); }
+  std::span<const Token> tokens() const noexcept { return {tokens_, size_}; }
+  bool empty() const noexcept { return size_ == 0; }
 
  private:
-  std::string norm_;
-  std::vector<Token> tokens_;
+  void push(Token t);
+
+  Token* tokens_ = inline_tokens_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = kInlineTokens;
+  char inline_chars_[kInlineChars];
+  Token inline_tokens_[kInlineTokens];
+  std::string heap_chars_;         // texts longer than kInlineChars
+  std::vector<Token> heap_tokens_;  // texts of more than kInlineTokens words
 };
 
 // A compiled word sequence: "bone marrow aspirate" -> {bone, marrow, aspirate}.
@@ -73,7 +98,7 @@ struct NegationRules {
 class TermMatcher {
  public:
   TermMatcher() = default;
-  explicit TermMatcher(NegationRules negation) : negation_(std::move(negation)) {}
+  explicit TermMatcher(NegationRules negation);
 
   // The first term of `terms` that occurs in `text` without being negated, or nullptr.
   const Term* find(const TokenizedText& text, std::span<const Term> terms) const noexcept;
@@ -85,6 +110,12 @@ class TermMatcher {
 
  private:
   NegationRules negation_;
+  std::size_t widest_ = 0;  // the largest max_words_between of any cue
+  // Low bits of the hashes of the words a cue or clause break can end with: a word not in it
+  // ends neither, so most words are passed over without trying every cue. All bits are set
+  // when a cue ends in a word prefix ("deni*"), which no hash can stand for.
+  static constexpr std::size_t kFilterBits = 1024;
+  std::bitset<kFilterBits> last_words_;
 };
 
 }  // namespace rules::detail

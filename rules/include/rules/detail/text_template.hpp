@@ -1,6 +1,10 @@
 #pragma once
 // Card text comes from knee-oa.json as templates with {{name}} placeholders. Substitution is a
 // single pass (values are never re-scanned, so EHR text containing "{{x}}" stays literal).
+//
+// The *_to functions append to any string with append(string_view) and push_back(char): a
+// std::string, a std::pmr::string on a per-evaluation arena, or a boost::json::string in the
+// cards' own storage, so card text is written where it ends up, without temporaries.
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -16,7 +20,25 @@ struct Arg {
 
 // Appends `tmpl` with every {{name}} replaced by its value (unknown names become empty; the
 // loader has already rejected templates that use names the engine does not supply).
-void render_to(std::string& out, std::string_view tmpl, std::initializer_list<Arg> args);
+template <typename String>
+void render_to(String& out, std::string_view tmpl, std::initializer_list<Arg> args) {
+  std::size_t pos = 0;
+  while (pos < tmpl.size()) {
+    const std::size_t open = tmpl.find("{{", pos);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string_view::npos) break;
+    out.append(tmpl.substr(pos, open - pos));
+    const std::string_view name = tmpl.substr(open + 2, close - open - 2);
+    for (const Arg& a : args)
+      if (a.name == name) {
+        out.append(a.value);
+        break;
+      }
+    pos = close + 2;
+  }
+  out.append(tmpl.substr(pos));
+}
 inline std::string render(std::string_view tmpl, std::initializer_list<Arg> args) {
   std::string out;
   render_to(out, tmpl, args);
@@ -26,13 +48,61 @@ inline std::string render(std::string_view tmpl, std::initializer_list<Arg> args
 // The placeholder names used in `tmpl`; false when a "{{" is not closed by "}}".
 bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& names);
 
+// The byte length of the longest prefix of `text` with fewer than `limit` code points, or
+// text.size() when the whole text is shorter - and, when it is not, where shorten() cuts.
+struct Cut {
+  std::size_t end = 0;
+  bool cut = false;  // an ellipsis follows
+};
+Cut shorten_cut(std::string_view text, std::size_t limit) noexcept;
+
+// Appends `text` cut to fewer than `limit` code points, at a word boundary when one is near,
+// adding "…".
+template <typename String>
+void shorten_to(String& out, std::string_view text, std::size_t limit) {
+  const Cut c = shorten_cut(text, limit);
+  out.append(text.substr(0, c.end));
+  if (c.cut) out.append(std::string_view("\xE2\x80\xA6"));  // …
+}
+inline std::string shorten(std::string_view text, std::size_t limit) {
+  std::string out;
+  shorten_to(out, text, limit);
+  return out;
+}
+
 // EHR free text made safe to embed in card markdown: control characters and line breaks become
 // spaces, markdown punctuation is backslash-escaped (no links, images or HTML can be injected
 // into a card), and the text is cut to `max_chars` code points with an ellipsis.
-std::string markdown_text(std::string_view text, std::size_t max_chars = 120);
-
-// Cuts `text` to fewer than `limit` code points, at a word boundary when one is near, adding "…".
-std::string shorten(std::string_view text, std::size_t limit);
+template <typename String>
+void markdown_text_to(String& out, std::string_view text, std::size_t max_chars = 120) {
+  const Cut c = shorten_cut(text, max_chars + 1);
+  const std::size_t start = out.size();
+  auto escape = [&](std::string_view part) {
+    for (char ch : part) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u < 0x20 || u == 0x7F) {
+        if (out.size() == start || out.back() != ' ') out.push_back(' ');
+        continue;
+      }
+      switch (ch) {
+        case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '<': case '>':
+        case '(': case ')': case '#': case '!': case '|': case '~':
+          out.push_back('\\');
+          break;
+        default:
+          break;
+      }
+      out.push_back(ch);
+    }
+  };
+  escape(text.substr(0, c.end));
+  if (c.cut) escape("\xE2\x80\xA6");
+}
+inline std::string markdown_text(std::string_view text, std::size_t max_chars = 120) {
+  std::string out;
+  markdown_text_to(out, text, max_chars);
+  return out;
+}
 
 // Number formatting for card text: "7", "7.5" (no trailing zeros), no locale.
 std::string format_number(double v);

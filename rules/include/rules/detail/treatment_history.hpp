@@ -10,8 +10,8 @@ namespace rules::detail {
 
 // An active prolotherapy CarePlan, an active prolotherapy ServiceRequest series, or an
 // in-progress/completed prolotherapy Procedure within the look-back window, in the prefetch.
-// Returns the reference of what was found, or empty.
-std::string plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, fhir::Instant now);
+// Returns what was found (the CarePlan, ServiceRequest or Procedure), or null.
+const json::object* plan_in_record(const ClinicalRecord& record, ConceptMatcher& m, fhir::Instant now);
 
 struct PainReading {
   const json::object* observation = nullptr;
@@ -28,7 +28,7 @@ struct PersistingPain {
 };
 
 std::optional<PersistingPain> find_persisting_pain(const ClinicalRecord& record,
-                                                   const std::vector<const json::object*>& knee_oa, ConceptMatcher& m,
+                                                   const ResourceList& knee_oa, ConceptMatcher& m,
                                                    fhir::Instant now);
 
 }  // namespace rules::detail

@@ -1,0 +1,97 @@
+#pragma once
+// The terms of several term lists (one per value-set role), indexed by their first word, so one
+// pass over a text's words answers "which is the first term of each list that occurs in this
+// text?" for every list at once - the same answer as TermMatcher::find per list, without
+// trying every term at every word. Built once at load time; scanning allocates nothing.
+//
+// The index keeps its own copy of the words (offsets into one string, no pointers), so it is
+// safe to copy and independent of where the Term vectors live.
+#include "rules/detail/term_matcher.hpp"
+
+#include <bitset>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rules::detail {
+
+class TermIndex {
+ public:
+  static constexpr std::uint16_t kNone = 0xFFFF;  // no term of the list occurs
+  static constexpr std::size_t kMaxTerms = kNone;  // terms per list
+
+  // Adds a list of terms; its id is the number of lists added before it. Throws
+  // std::length_error for a list of more than kMaxTerms terms.
+  void add_list(std::span<const Term> terms);
+  // Builds the lookup tables; call once after the last add_list.
+  void freeze();
+  std::size_t list_count() const noexcept { return list_count_; }
+
+  // Sets first[l] (for every list l < first.size()) to the index of the first term of list l,
+  // in list order, that occurs in `tokens` without being negated (and, for a term with
+  // requires_any, with one of those patterns also occurring un-negated), or kNone.
+  void scan(std::span<const Token> tokens, const TermMatcher& negation, std::span<std::uint16_t> first) const noexcept;
+
+ private:
+  struct Pattern {
+    std::uint32_t first_word = 0;  // into words_
+    std::uint32_t word_count = 0;
+    bool prefix_last = false;
+  };
+  struct WordRef {
+    std::uint32_t offset = 0;  // into pool_
+    std::uint32_t size = 0;
+  };
+  // A term of one list that may start at a word with this entry's key.
+  struct Entry {
+    std::uint32_t pattern = 0;
+    std::uint16_t list = 0;
+    std::uint16_t term = 0;
+    std::uint32_t requires_begin = 0, requires_end = 0;  // into requires_ (pattern indices)
+  };
+  // Open-addressing hash table from a key word to its run of entries_.
+  struct Slot {
+    std::uint64_t hash = 0;
+    WordRef key;
+    std::uint32_t begin = 0, end = 0;  // into entries_; begin == end: empty slot
+  };
+  struct Table {
+    std::vector<Slot> slots;  // size is a power of two, at most half full
+    const Slot* find(std::string_view word, std::uint64_t hash, const std::string& pool) const noexcept;
+  };
+
+  std::uint32_t add_pattern(const WordPattern& p);
+  std::string_view word(WordRef w) const noexcept { return std::string_view(pool_).substr(w.offset, w.size); }
+  bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i) const noexcept;
+  bool occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept;
+  struct Scan;
+  void consider(const Entry& e, std::size_t i, Scan& scan) const noexcept;
+
+  std::string pool_;
+  std::vector<WordRef> words_;
+  std::vector<Pattern> patterns_;
+  std::vector<std::uint32_t> requires_;
+  // Entries grouped by key: whole first words (exact_), and first words that are themselves a
+  // word prefix, i.e. one-word "amnio*" terms (prefix_, looked up once per distinct length).
+  std::vector<Entry> entries_;
+  Table exact_, prefix_;
+  std::vector<std::uint32_t> prefix_lengths_;
+  std::bitset<256> prefix_first_bytes_;
+  // Low bits of the hashes of exact_'s keys: most words of a text start no term and are
+  // rejected by one bit test, without probing the table.
+  static constexpr std::size_t kFilterBits = 4096;
+  std::bitset<kFilterBits> exact_filter_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
+  std::size_t list_count_ = 0;
+
+  // Load-time staging: the key of each entry before freeze() groups them.
+  struct Pending {
+    std::string key;
+    bool prefix = false;
+    Entry entry;
+  };
+  std::vector<Pending> pending_;
+};
+
+}  // namespace rules::detail

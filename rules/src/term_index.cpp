@@ -1,0 +1,167 @@
+#include "rules/detail/term_index.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <stdexcept>
+#include <tuple>
+
+namespace rules::detail {
+namespace {
+
+std::uint64_t hash_word(std::string_view w) noexcept { return word_hash(w); }
+
+}  // namespace
+
+const TermIndex::Slot* TermIndex::Table::find(std::string_view w, std::uint64_t hash,
+                                              const std::string& pool) const noexcept {
+  if (slots.empty()) return nullptr;
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    if (s.begin == s.end) return nullptr;
+    if (s.hash == hash && std::string_view(pool).substr(s.key.offset, s.key.size) == w) return &s;
+  }
+}
+
+std::uint32_t TermIndex::add_pattern(const WordPattern& p) {
+  Pattern out;
+  out.first_word = static_cast<std::uint32_t>(words_.size());
+  out.word_count = static_cast<std::uint32_t>(p.words.size());
+  out.prefix_last = p.prefix_last;
+  for (const std::string& w : p.words) {
+    words_.push_back(WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(w.size())});
+    pool_.append(w);
+  }
+  patterns_.push_back(out);
+  return static_cast<std::uint32_t>(patterns_.size() - 1);
+}
+
+void TermIndex::add_list(std::span<const Term> terms) {
+  if (terms.size() > kMaxTerms) throw std::length_error("a value set has too many terms for the term index");
+  const auto list = static_cast<std::uint16_t>(list_count_++);
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    const Term& term = terms[t];
+    Entry e;
+    e.list = list;
+    e.term = static_cast<std::uint16_t>(t);
+    e.pattern = add_pattern(term.pattern);
+    e.requires_begin = static_cast<std::uint32_t>(requires_.size());
+    for (const WordPattern& r : term.requires_any) requires_.push_back(add_pattern(r));
+    e.requires_end = static_cast<std::uint32_t>(requires_.size());
+    // A one-word prefix term is keyed by its prefix; every other term by its (whole) first word.
+    const bool prefix = term.pattern.prefix_last && term.pattern.words.size() == 1;
+    pending_.push_back(Pending{term.pattern.words.front(), prefix, e});
+  }
+}
+
+void TermIndex::freeze() {
+  std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    return std::tie(a.prefix, a.key) < std::tie(b.prefix, b.key);
+  });
+  std::size_t exact_keys = 0, prefix_keys = 0;
+  for (std::size_t i = 0; i < pending_.size(); ++i)
+    if (i == 0 || pending_[i].prefix != pending_[i - 1].prefix || pending_[i].key != pending_[i - 1].key)
+      ++(pending_[i].prefix ? prefix_keys : exact_keys);
+  auto size_table = [](Table& t, std::size_t keys) {
+    t.slots.assign(keys == 0 ? 0 : std::bit_ceil(2 * keys), Slot{});
+  };
+  size_table(exact_, exact_keys);
+  size_table(prefix_, prefix_keys);
+
+  entries_.clear();
+  for (std::size_t i = 0; i < pending_.size();) {
+    std::size_t j = i;
+    while (j < pending_.size() && pending_[j].prefix == pending_[i].prefix && pending_[j].key == pending_[i].key) ++j;
+    const std::string& key = pending_[i].key;
+    Slot slot;
+    slot.hash = hash_word(key);
+    slot.key = WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(key.size())};
+    pool_.append(key);
+    slot.begin = static_cast<std::uint32_t>(entries_.size());
+    for (std::size_t k = i; k < j; ++k) entries_.push_back(pending_[k].entry);
+    slot.end = static_cast<std::uint32_t>(entries_.size());
+    Table& table = pending_[i].prefix ? prefix_ : exact_;
+    const std::size_t mask = table.slots.size() - 1;
+    std::size_t at = slot.hash & mask;
+    while (table.slots[at].begin != table.slots[at].end) at = (at + 1) & mask;
+    table.slots[at] = slot;
+    if (pending_[i].prefix) prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
+    else exact_filter_.set(slot.hash % kFilterBits);
+    if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
+      prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
+    i = j;
+  }
+  std::sort(prefix_lengths_.begin(), prefix_lengths_.end());
+  pending_.clear();
+  pending_.shrink_to_fit();
+}
+
+bool TermIndex::matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i) const noexcept {
+  if (i + p.word_count > tokens.size()) return false;
+  for (std::uint32_t k = 0; k < p.word_count; ++k) {
+    if (k > 0 && tokens[i + k - 1].gap_after != Gap::join) return false;
+    const std::string_view w = word(words_[p.first_word + k]);
+    const std::string_view t = tokens[i + k].word;
+    const bool ok = (p.prefix_last && k + 1 == p.word_count) ? t.starts_with(w) : t == w;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool TermIndex::occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept {
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (matches_at(p, tokens, i) && !negation.negated(tokens, i)) return true;
+  return false;
+}
+
+// One scan of one text. Whether the word at a position is negated is asked once per position
+// however many terms start there ("knee" starts terms of several value sets).
+struct TermIndex::Scan {
+  static constexpr std::size_t kMemo = 128;
+  enum : std::uint8_t { unknown, yes, no };
+
+  std::span<const Token> tokens;
+  const TermMatcher& negation;
+  std::span<std::uint16_t> first;
+  std::array<std::uint8_t, kMemo> negated_at{};
+
+  bool negated(std::size_t i) noexcept {
+    if (i >= kMemo) return negation.negated(tokens, i);
+    if (negated_at[i] == unknown) negated_at[i] = negation.negated(tokens, i) ? yes : no;
+    return negated_at[i] == yes;
+  }
+};
+
+void TermIndex::consider(const Entry& e, std::size_t i, Scan& scan) const noexcept {
+  if (e.list >= scan.first.size() || e.term >= scan.first[e.list]) return;  // an earlier term of the list occurs
+  if (!matches_at(patterns_[e.pattern], scan.tokens, i) || scan.negated(i)) return;
+  if (e.requires_begin != e.requires_end) {
+    bool found = false;
+    for (std::uint32_t r = e.requires_begin; r < e.requires_end && !found; ++r)
+      found = occurs(patterns_[requires_[r]], scan.tokens, scan.negation);
+    if (!found) return;
+  }
+  scan.first[e.list] = e.term;
+}
+
+void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
+                     std::span<std::uint16_t> first) const noexcept {
+  std::fill(first.begin(), first.end(), kNone);
+  Scan scan{tokens, negation, first};
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string_view w = tokens[i].word;
+    if (exact_filter_.test(tokens[i].hash % kFilterBits))
+      if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))
+        for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
+    if (!prefix_first_bytes_.test(static_cast<unsigned char>(w.front()))) continue;
+    for (std::uint32_t len : prefix_lengths_) {
+      if (len > w.size()) break;
+      const std::string_view head = w.substr(0, len);
+      if (const Slot* s = prefix_.find(head, hash_word(head), pool_))
+        for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
+    }
+  }
+}
+
+}  // namespace rules::detail
