@@ -8,9 +8,12 @@
 #include "cds/prefetch.hpp"
 #include "cds/services.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <optional>
 #include <ctime>
 
 namespace cds {
@@ -165,20 +168,26 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   auto rules = rules_.current();
   inv->record.rules_version = rules::version_of(*rules);
   const std::string seed = random_seed();
-  rules::EvalOptions options{std::chrono::floor<std::chrono::seconds>(inv->received), seed, base_url_};
-  rules::Evaluation eval;
+  // The cards and the response object around them live in one arena: built without an
+  // allocation per JSON node, serialized once, then dropped together.
+  json::monotonic_resource arena(64 * 1024);
+  const json::storage_ptr storage(&arena);
+  rules::EvalOptions options{std::chrono::floor<std::chrono::seconds>(inv->received), seed, base_url_, storage};
+  std::optional<rules::Evaluation> evaluated;  // emplaced, not assigned: a move keeps the arena
   try {
-    eval = rules::evaluate(hook.input, *rules, options);
+    evaluated.emplace(rules::evaluate(hook.input, *rules, options));
   } catch (const std::exception& ex) {
     log(LogLevel::error, std::string("rule evaluation failed: ") + ex.what());
     return finish(inv, json_response(500, error_body({500, "rule evaluation failed"}), inv->request), "rejected");
   }
+  rules::Evaluation& eval = *evaluated;
   inv->record.patient_type = eval.patient_type;
   for (auto& c : eval.card_records) inv->record.cards.push_back(audit_view(std::move(c), eval.cards));
   inv->record.orders = std::move(eval.orders);
   // Data we could get neither by prefetch nor by fetching: advice rests on what we had.
   std::string outcome = hook.unavailable.empty() ? "ok" : "incomplete";
-  json::object body{{"cards", std::move(eval.cards)}};
+  json::object body(storage);
+  body.emplace("cards", std::move(eval.cards));
   finish(inv, json_response(200, json::serialize(body), inv->request), std::move(outcome));
 }
 

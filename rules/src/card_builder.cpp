@@ -43,8 +43,8 @@ json::string concat(const json::storage_ptr& sp, std::string_view a, std::string
 }
 
 json::string uuid_for(const CardInputs& in, std::string_view rule, std::string_view subject, std::string_view part = {}) {
-  const UuidText u = part.empty() ? uuid_v5_of_parts({in.options.uuid_seed, rule, subject})
-                                  : uuid_v5_of_parts({in.options.uuid_seed, rule, subject, part});
+  const UuidText u = part.empty() ? in.ids->uuid_v5_of_parts({in.options.uuid_seed, rule, subject})
+                                  : in.ids->uuid_v5_of_parts({in.options.uuid_seed, rule, subject, part});
   return json::string(std::string_view(u.data(), u.size()), in.sp);
 }
 

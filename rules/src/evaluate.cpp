@@ -95,7 +95,9 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   ev.patient_type.assign(typing.type.data(), typing.type.size());
   std::string_view base(options.base_url);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-  CardInputs in{rules, options, base, context_string(input, "patientId"), typing, knee_oa, options.storage, &scratch, {}};
+  Sha1 ids(rules.sha1.get());
+  CardInputs in{rules,    options, base, context_string(input, "patientId"), typing, knee_oa, options.storage,
+                &scratch, {},      &ids};
   const Text plan = plan_markdown(in);
   in.plan = plan;
 

@@ -447,6 +447,8 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
 
   auto rs = std::make_shared<RuleSet>();
   rs->version = sha256_version(sorted);
+  rs->sha1 = detail::fetch_sha1();
+  if (!rs->sha1) throw FileFailure{"", "OpenSSL SHA-1 unavailable"};
 
   const json::value main_doc = parse_json(*main);
   AliasMap aliases;

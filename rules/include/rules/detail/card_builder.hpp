@@ -22,6 +22,7 @@ struct CardInputs {
   json::storage_ptr sp;         // where the cards go
   std::pmr::memory_resource* scratch;
   std::string_view plan;        // plan_markdown(), rendered once for every card
+  Sha1* ids;                    // card and suggestion uuids
 };
 
 json::object donor_card(const CardInputs& in, const OrderFacts& order);

@@ -1,6 +1,7 @@
 #pragma once
 // The loaded, checked and precompiled rule data (knee-oa.json + valuesets/*.json). Immutable
 // after load_rule_set(); evaluation only reads it.
+#include "rules/detail/uuid.hpp"
 #include "rules/detail/code_table.hpp"
 #include "rules/detail/term_index.hpp"
 #include "rules/detail/term_matcher.hpp"
@@ -134,6 +135,7 @@ class RuleSet {
   json::object default_body_site;
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
   std::map<std::string, std::string, std::less<>> texts;
+  std::shared_ptr<EVP_MD> sha1;  // for card and suggestion ids (detail::Sha1), fetched at load
 
   const ValueSet& vs(Role r) const noexcept { return value_sets[role_index[static_cast<std::size_t>(r)]]; }
   // A text template; the loader guarantees every key the engine asks for exists.
