@@ -14,8 +14,10 @@ std::unique_ptr<WalCheckpointer> WalCheckpointer::start(const std::filesystem::p
     sqlite3_close(db);
     return nullptr;
   }
-  // A restarting checkpoint waits for the writer's current transaction rather than give up.
-  sqlite3_busy_timeout(db, 5000);
+  // A restarting checkpoint holds new commits off while it waits for the writer's transaction
+  // and for readers (a long compliance report, say) to finish: wait briefly, else give up and
+  // try again on a later commit, so answers never stall behind a reader.
+  sqlite3_busy_timeout(db, 50);
   // The checkpoint syncs the WAL before copying and the database after, as synchronous=FULL asks.
   if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
     error = std::string("cannot configure the audit checkpoint connection: ") + sqlite3_errmsg(db);
