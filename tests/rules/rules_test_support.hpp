@@ -2,6 +2,7 @@
 // Shared helpers for the rules tests: reading the real rule data and fixtures from disk (the
 // engine itself never does file I/O) and turning a request document into a HookInput.
 #include "rules/detail/rule_set.hpp"
+#include "rules/detail/term_matcher.hpp"
 #include "rules/engine.hpp"
 
 #include <gmock/gmock.h>
@@ -88,6 +89,23 @@ inline rules::EvalOptions options(fhir::Instant now, std::string_view seed = "se
   o.uuid_seed = seed;
   o.base_url = "https://cds.example.org/";
   return o;
+}
+
+// A text pattern as a rule file would give it; throws on a bad one.
+inline rules::detail::WordPattern pat(std::string_view text) {
+  std::string error;
+  auto p = rules::detail::compile_pattern(text, error);
+  if (!p) throw std::runtime_error("bad pattern " + std::string(text) + ": " + error);
+  return *p;
+}
+
+// A value-set term, optionally only counted when one of `requires_any` is also present.
+inline rules::detail::Term term(std::string_view text, std::initializer_list<std::string_view> requires_any = {}) {
+  rules::detail::Term t;
+  t.text = text;
+  t.pattern = pat(text);
+  for (auto r : requires_any) t.requires_any.push_back(pat(r));
+  return t;
 }
 
 }  // namespace rules_test

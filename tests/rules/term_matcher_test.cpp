@@ -7,21 +7,8 @@
 namespace {
 
 using namespace rules::detail;
-
-WordPattern pat(std::string_view text) {
-  std::string error;
-  auto p = compile_pattern(text, error);
-  if (!p) throw std::runtime_error("bad pattern " + std::string(text) + ": " + error);
-  return *p;
-}
-
-Term term(std::string_view text, std::initializer_list<std::string_view> requires_any = {}) {
-  Term t;
-  t.text = text;
-  t.pattern = pat(text);
-  for (auto r : requires_any) t.requires_any.push_back(pat(r));
-  return t;
-}
+using rules_test::pat;
+using rules_test::term;
 
 TermMatcher matcher() {
   NegationRules n;
