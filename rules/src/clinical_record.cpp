@@ -112,6 +112,44 @@ ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   return Hit{true, terms[t].text, false};
 }
 
+namespace {
+
+// A CodeableConcept's or a Coding's string members, read in one pass over the object's members
+// instead of one key search each (fhir::Coding::system() etc.). The same values: JSON object keys
+// are unique, and a member that is not a string reads as absent, as with fhir::string_field.
+struct CodingFields {
+  std::string_view system, code, display;
+};
+CodingFields read_coding(const json::object& o) noexcept {
+  CodingFields f;
+  for (const json::key_value_pair& kv : o) {
+    const json::string* s = kv.value().if_string();
+    if (s == nullptr) continue;
+    const std::string_view k = kv.key();
+    if (k == "code") f.code = *s;
+    else if (k == "system") f.system = *s;
+    else if (k == "display") f.display = *s;
+  }
+  return f;
+}
+
+struct ConceptFields {
+  std::string_view text;
+  const json::array* coding = nullptr;
+};
+ConceptFields read_concept(const json::object& o) noexcept {
+  ConceptFields f;
+  for (const json::key_value_pair& kv : o) {
+    const std::string_view k = kv.key();
+    if (k == "coding") f.coding = kv.value().if_array();
+    else if (k == "text")
+      if (const json::string* s = kv.value().if_string()) f.text = *s;
+  }
+  return f;
+}
+
+}  // namespace
+
 const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
   const json::object* key = cc.json();
   if (key == nullptr) return none_;
@@ -122,10 +160,15 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
   h.concept_json = key;
   h.coding.fill(kNoCoding);
   h.term.fill(TermIndex::kNone);
+  const ConceptFields concept_fields = read_concept(*key);
+  // The coding displays, kept from the one pass over the codings for the text matching below.
+  SmallVector<std::string_view, 8> displays;
   std::uint16_t k = 0;
-  for (fhir::Coding c : cc.codings()) {
-    if (k == kNoCoding) break;
-    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(c.system()), c.code());
+  for (fhir::Coding c : fhir::ObjectRange<fhir::Coding>(concept_fields.coding)) {
+    const CodingFields f = read_coding(*c.json());
+    displays.push_back(f.display);
+    if (k == kNoCoding) continue;
+    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(f.system), f.code);
     while (roles != 0) {
       const auto r = static_cast<std::size_t>(std::countr_zero(roles));
       roles &= roles - 1;
@@ -140,8 +183,8 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     for (std::size_t r = 0; r < kRoleCount; ++r)
       if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
   };
-  take(cc.text());
-  for (fhir::Coding c : cc.codings()) take(c.display());
+  take(concept_fields.text);
+  for (std::string_view d : displays) take(d);
   return h;
 }
 
