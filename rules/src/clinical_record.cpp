@@ -188,8 +188,7 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
   return h;
 }
 
-ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
-  const std::uint16_t k = concept_hits(cc).coding[static_cast<std::size_t>(role)];
+ConceptMatcher::Hit ConceptMatcher::coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept {
   if (k == kNoCoding) return {};
   std::uint16_t i = 0;
   for (fhir::Coding c : cc.codings())
@@ -197,10 +196,24 @@ ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept&
   return {};
 }
 
-ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
-  const std::uint16_t t = concept_hits(cc).term[static_cast<std::size_t>(role)];
+ConceptMatcher::Hit ConceptMatcher::term_hit(Role role, std::uint16_t t) const noexcept {
   if (t == TermIndex::kNone) return {};
   return Hit{true, rules_.vs(role).terms[t].text, false};
+}
+
+ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
+  return coding_hit(cc, concept_hits(cc).coding[static_cast<std::size_t>(role)]);
+}
+
+ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
+  return term_hit(role, concept_hits(cc).term[static_cast<std::size_t>(role)]);
+}
+
+ConceptMatcher::Hit ConceptMatcher::matches(Role role, const fhir::CodeableConcept& cc) {
+  const ConceptHits& h = concept_hits(cc);
+  const auto r = static_cast<std::size_t>(role);
+  if (Hit hit = coding_hit(cc, h.coding[r])) return hit;
+  return term_hit(role, h.term[r]);
 }
 
 ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
