@@ -150,6 +150,15 @@ ConceptFields read_concept(const json::object& o) noexcept {
 
 }  // namespace
 
+int ConceptMatcher::system_index(std::string_view system) noexcept {
+  if (!has_last_system_ || system != last_system_) {
+    has_last_system_ = true;
+    last_system_ = system;
+    last_system_index_ = rules_.systems.find(system);
+  }
+  return last_system_index_;
+}
+
 const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
   const json::object* key = cc.json();
   if (key == nullptr) return none_;
@@ -168,7 +177,7 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     const CodingFields f = read_coding(*c.json());
     displays.push_back(f.display);
     if (k == kNoCoding) continue;
-    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(f.system), f.code);
+    CodeIndex::Mask roles = rules_.code_index.find(system_index(f.system), f.code);
     while (roles != 0) {
       const auto r = static_cast<std::size_t>(std::countr_zero(roles));
       roles &= roles - 1;

@@ -107,7 +107,14 @@ class ConceptMatcher {
   static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
   Hit term_hit(Role role, std::uint16_t t) const noexcept;
 
+  // SystemTable::find of the last coding system looked up: codings of one resource list mostly
+  // share their system, and comparing with the last one is cheaper than searching the table.
+  int system_index(std::string_view system) noexcept;
+
   const RuleSet& rules_;
+  std::string_view last_system_;  // a view into the request
+  int last_system_index_ = SystemTable::unknown;
+  bool has_last_system_ = false;
   TokenizedText scratch_;
   std::array<TextHits, kAddressSlots> by_address_;
   std::array<TextHits, kContentSlots> by_content_;
