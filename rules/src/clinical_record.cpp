@@ -229,7 +229,9 @@ ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m)
   ResourceList out;
   for (const json::object* c : record.conditions) {
     const fhir::Condition cond(c);
-    if (cond.is_active() && m.matches(Role::knee_oa, cond.code())) out.push_back(c);
+    // The (cached) concept match first: most problem-list Conditions are not knee OA, and
+    // is_active() reads two more CodeableConcepts.
+    if (m.matches(Role::knee_oa, cond.code()) && cond.is_active()) out.push_back(c);
   }
   return out;
 }
