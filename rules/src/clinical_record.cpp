@@ -6,6 +6,36 @@
 #include <functional>
 
 namespace rules::detail {
+namespace {
+
+// fhir::for_each_resource (the entries of a Bundle, skipping search.mode "outcome", or the
+// resource itself), reading each entry's members in one pass instead of one key search for
+// "resource" and another for "search": the record has one entry per prefetched resource.
+template <class F>
+void for_each_resource(const json::value& v, F&& f) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) return;
+  if (fhir::string_field(o, "resourceType") != "Bundle") {
+    f(*o);
+    return;
+  }
+  const json::array* entries = fhir::array_field(o, "entry");
+  if (entries == nullptr) return;
+  for (const json::value& ev : *entries) {
+    const json::object* e = ev.if_object();
+    if (e == nullptr) continue;
+    const json::object* resource = nullptr;
+    const json::object* search = nullptr;
+    for (const json::key_value_pair& kv : *e) {
+      if (kv.key() == "resource") resource = kv.value().if_object();
+      else if (kv.key() == "search") search = kv.value().if_object();
+    }
+    if (resource == nullptr || fhir::string_field(search, "mode") == "outcome") continue;
+    f(*resource);
+  }
+}
+
+}  // namespace
 
 void collect_record(const HookInput& input, ClinicalRecord& out) {
   auto add = [&out](const json::object& r) {
@@ -28,11 +58,11 @@ void collect_record(const HookInput& input, ClinicalRecord& out) {
   };
   if (input.prefetch != nullptr)
     for (const auto& kv : *input.prefetch) {
-      fhir::for_each_resource(kv.value(), add);
+      for_each_resource(kv.value(), add);
       out.index.add(kv.value());
     }
   if (const json::value* drafts = input.context ? input.context->if_contains("draftOrders") : nullptr) {
-    fhir::for_each_resource(*drafts, [&out](const json::object& r) {
+    for_each_resource(*drafts, [&out](const json::object& r) {
       if (fhir::Order::is_order(&r)) out.draft_orders.push_back(&r);
     });
     out.index.add(*drafts);
