@@ -6,6 +6,36 @@
 #include <functional>
 
 namespace rules::detail {
+namespace {
+
+// fhir::for_each_resource (the entries of a Bundle, skipping search.mode "outcome", or the
+// resource itself), reading each entry's members in one pass instead of one key search for
+// "resource" and another for "search": the record has one entry per prefetched resource.
+template <class F>
+void for_each_resource(const json::value& v, F&& f) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) return;
+  if (fhir::string_field(o, "resourceType") != "Bundle") {
+    f(*o);
+    return;
+  }
+  const json::array* entries = fhir::array_field(o, "entry");
+  if (entries == nullptr) return;
+  for (const json::value& ev : *entries) {
+    const json::object* e = ev.if_object();
+    if (e == nullptr) continue;
+    const json::object* resource = nullptr;
+    const json::object* search = nullptr;
+    for (const json::key_value_pair& kv : *e) {
+      if (kv.key() == "resource") resource = kv.value().if_object();
+      else if (kv.key() == "search") search = kv.value().if_object();
+    }
+    if (resource == nullptr || fhir::string_field(search, "mode") == "outcome") continue;
+    f(*resource);
+  }
+}
+
+}  // namespace
 
 void collect_record(const HookInput& input, ClinicalRecord& out) {
   auto add = [&out](const json::object& r) {
@@ -28,11 +58,11 @@ void collect_record(const HookInput& input, ClinicalRecord& out) {
   };
   if (input.prefetch != nullptr)
     for (const auto& kv : *input.prefetch) {
-      fhir::for_each_resource(kv.value(), add);
+      for_each_resource(kv.value(), add);
       out.index.add(kv.value());
     }
   if (const json::value* drafts = input.context ? input.context->if_contains("draftOrders") : nullptr) {
-    fhir::for_each_resource(*drafts, [&out](const json::object& r) {
+    for_each_resource(*drafts, [&out](const json::object& r) {
       if (fhir::Order::is_order(&r)) out.draft_orders.push_back(&r);
     });
     out.index.add(*drafts);
@@ -112,6 +142,53 @@ ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   return Hit{true, terms[t].text, false};
 }
 
+namespace {
+
+// A CodeableConcept's or a Coding's string members, read in one pass over the object's members
+// instead of one key search each (fhir::Coding::system() etc.). The same values: JSON object keys
+// are unique, and a member that is not a string reads as absent, as with fhir::string_field.
+struct CodingFields {
+  std::string_view system, code, display;
+};
+CodingFields read_coding(const json::object& o) noexcept {
+  CodingFields f;
+  for (const json::key_value_pair& kv : o) {
+    const json::string* s = kv.value().if_string();
+    if (s == nullptr) continue;
+    const std::string_view k = kv.key();
+    if (k == "code") f.code = *s;
+    else if (k == "system") f.system = *s;
+    else if (k == "display") f.display = *s;
+  }
+  return f;
+}
+
+struct ConceptFields {
+  std::string_view text;
+  const json::array* coding = nullptr;
+};
+ConceptFields read_concept(const json::object& o) noexcept {
+  ConceptFields f;
+  for (const json::key_value_pair& kv : o) {
+    const std::string_view k = kv.key();
+    if (k == "coding") f.coding = kv.value().if_array();
+    else if (k == "text")
+      if (const json::string* s = kv.value().if_string()) f.text = *s;
+  }
+  return f;
+}
+
+}  // namespace
+
+int ConceptMatcher::system_index(std::string_view system) noexcept {
+  if (!has_last_system_ || system != last_system_) {
+    has_last_system_ = true;
+    last_system_ = system;
+    last_system_index_ = rules_.systems.find(system);
+  }
+  return last_system_index_;
+}
+
 const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
   const json::object* key = cc.json();
   if (key == nullptr) return none_;
@@ -122,10 +199,15 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
   h.concept_json = key;
   h.coding.fill(kNoCoding);
   h.term.fill(TermIndex::kNone);
+  const ConceptFields concept_fields = read_concept(*key);
+  // The coding displays, kept from the one pass over the codings for the text matching below.
+  SmallVector<std::string_view, 8> displays;
   std::uint16_t k = 0;
-  for (fhir::Coding c : cc.codings()) {
-    if (k == kNoCoding) break;
-    CodeIndex::Mask roles = rules_.code_index.find(rules_.systems.find(c.system()), c.code());
+  for (fhir::Coding c : fhir::ObjectRange<fhir::Coding>(concept_fields.coding)) {
+    const CodingFields f = read_coding(*c.json());
+    displays.push_back(f.display);
+    if (k == kNoCoding) continue;
+    CodeIndex::Mask roles = rules_.code_index.find(system_index(f.system), f.code);
     while (roles != 0) {
       const auto r = static_cast<std::size_t>(std::countr_zero(roles));
       roles &= roles - 1;
@@ -140,13 +222,12 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     for (std::size_t r = 0; r < kRoleCount; ++r)
       if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
   };
-  take(cc.text());
-  for (fhir::Coding c : cc.codings()) take(c.display());
+  take(concept_fields.text);
+  for (std::string_view d : displays) take(d);
   return h;
 }
 
-ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
-  const std::uint16_t k = concept_hits(cc).coding[static_cast<std::size_t>(role)];
+ConceptMatcher::Hit ConceptMatcher::coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept {
   if (k == kNoCoding) return {};
   std::uint16_t i = 0;
   for (fhir::Coding c : cc.codings())
@@ -154,17 +235,33 @@ ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept&
   return {};
 }
 
-ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
-  const std::uint16_t t = concept_hits(cc).term[static_cast<std::size_t>(role)];
+ConceptMatcher::Hit ConceptMatcher::term_hit(Role role, std::uint16_t t) const noexcept {
   if (t == TermIndex::kNone) return {};
   return Hit{true, rules_.vs(role).terms[t].text, false};
+}
+
+ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept& cc) noexcept {
+  return coding_hit(cc, concept_hits(cc).coding[static_cast<std::size_t>(role)]);
+}
+
+ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
+  return term_hit(role, concept_hits(cc).term[static_cast<std::size_t>(role)]);
+}
+
+ConceptMatcher::Hit ConceptMatcher::matches(Role role, const fhir::CodeableConcept& cc) {
+  const ConceptHits& h = concept_hits(cc);
+  const auto r = static_cast<std::size_t>(role);
+  if (Hit hit = coding_hit(cc, h.coding[r])) return hit;
+  return term_hit(role, h.term[r]);
 }
 
 ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {
   ResourceList out;
   for (const json::object* c : record.conditions) {
     const fhir::Condition cond(c);
-    if (cond.is_active() && m.matches(Role::knee_oa, cond.code())) out.push_back(c);
+    // The (cached) concept match first: most problem-list Conditions are not knee OA, and
+    // is_active() reads two more CodeableConcepts.
+    if (m.matches(Role::knee_oa, cond.code()) && cond.is_active()) out.push_back(c);
   }
   return out;
 }

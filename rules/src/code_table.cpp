@@ -11,9 +11,15 @@ bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && fhir::iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// The lookup table is ordered by length first: the systems a rule set knows mostly differ in
+// length, so a lookup compares integers and then at most a few strings of the right length,
+// instead of comparing URLs that share their "http://" prefix at every step of the search.
+bool url_less(std::string_view a, std::string_view b) noexcept {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
 struct ByUrl {
-  bool operator()(const std::pair<std::string, int>& a, std::string_view b) const noexcept { return a.first < b; }
-  bool operator()(std::string_view a, const std::pair<std::string, int>& b) const noexcept { return a < b.first; }
+  bool operator()(const std::pair<std::string, int>& a, std::string_view b) const noexcept { return url_less(a.first, b); }
+  bool operator()(std::string_view a, const std::pair<std::string, int>& b) const noexcept { return url_less(a, b.first); }
 };
 
 }  // namespace
@@ -33,7 +39,9 @@ void SystemTable::add_alias(std::string_view alias, std::string_view url) {
 }
 
 void SystemTable::freeze() {
-  std::sort(lookup_.begin(), lookup_.end());
+  std::sort(lookup_.begin(), lookup_.end(), [](const auto& a, const auto& b) {
+    return url_less(a.first, b.first) || (a.first == b.first && a.second < b.second);
+  });
   lookup_.erase(std::unique(lookup_.begin(), lookup_.end(),
                             [](const auto& a, const auto& b) { return a.first == b.first; }),
                 lookup_.end());
@@ -71,9 +79,12 @@ namespace {
 
 char upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
+constexpr std::uint64_t code_hash_step(std::uint64_t h, char c) noexcept {
+  return (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+}
 std::uint64_t code_hash(int system, std::string_view upper_code) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(system));
-  for (char c : upper_code) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  for (char c : upper_code) h = code_hash_step(h, c);
   return h;
 }
 
@@ -136,13 +147,20 @@ CodeIndex::Mask CodeIndex::find(int system, std::string_view code) const noexcep
   for (std::size_t i = 0; i < n; ++i) buf[i] = upper(code[i]);
   const std::string_view folded(buf, n);
   Mask m = 0;
-  if (code.size() <= longest_)
-    if (const Slot* s = exact_.find(system, folded, code_hash(system, folded), pool_)) m |= s->mask;
+  // code_hash is computed byte by byte, so the hash of each prefix is a step of the whole
+  // code's hash: one pass gives the hash for every prefix length and the exact lookup.
+  std::uint64_t h = code_hash(system, {});
+  std::size_t hashed = 0;
+  auto hash_to = [&](std::size_t len) {
+    for (; hashed < len; ++hashed) h = code_hash_step(h, folded[hashed]);
+    return h;
+  };
   for (std::uint32_t len : prefix_lengths_) {
     if (len > n) break;
-    const std::string_view head = folded.substr(0, len);
-    if (const Slot* s = prefix_.find(system, head, code_hash(system, head), pool_)) m |= s->mask;
+    if (const Slot* s = prefix_.find(system, folded.substr(0, len), hash_to(len), pool_)) m |= s->mask;
   }
+  if (code.size() <= longest_)
+    if (const Slot* s = exact_.find(system, folded, hash_to(n), pool_)) m |= s->mask;
   return m;
 }
 

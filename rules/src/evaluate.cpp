@@ -33,9 +33,11 @@ CardRecord card_record(const json::object& card) {
   r.summary = fhir::string_field(&card, "summary");
   const json::object* prov = fhir::object_field(fhir::object_field(&card, "extension"), kProvenanceExtensionKey);
   r.rule_id = fhir::string_field(prov, "ruleId");
-  if (const json::array* refs = fhir::array_field(prov, "triggeredBy"))
+  if (const json::array* refs = fhir::array_field(prov, "triggeredBy")) {
+    r.triggered_by.reserve(refs->size());
     for (const json::value& v : *refs)
       if (const json::string* s = v.if_string()) r.triggered_by.emplace_back(*s);
+  }
   return r;
 }
 
@@ -65,6 +67,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
     const bool select = input.hook == "order-select";
     bool prolotherapy_ordered = false;
     facts.reserve(record.draft_orders.size());
+    ev.orders.reserve(record.draft_orders.size());  // one heap block for the audit's order list
     for (const json::object* o : record.draft_orders) {
       OrderFacts f = classify_order(*o, m, record.index);
       prolotherapy_ordered = prolotherapy_ordered || f.prolotherapy;  // every draft order counts here
@@ -115,6 +118,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   if (!flagged.empty()) ev.cards.push_back(plan_card_for_orders(in, std::span<const OrderFacts* const>(flagged.data(), flagged.size())));
   if (pain) ev.cards.push_back(plan_card_for_patient_view(in, *pain));
 
+  ev.card_records.reserve(ev.cards.size());
   for (const json::value& c : ev.cards) ev.card_records.push_back(card_record(c.as_object()));
   return ev;
 }

@@ -136,7 +136,8 @@ PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa
   std::optional<Dated> recent_injury, old_injury;
   for (const json::object* c : record.conditions) {
     const fhir::Condition cond(c);
-    if (!not_refuted(cond) || !m.matches(Role::knee_injury, cond.code())) continue;
+    // The cached concept match first: few Conditions are knee injuries.
+    if (!m.matches(Role::knee_injury, cond.code()) || !not_refuted(cond)) continue;
     if (auto s = cond.onset().start; s && *s <= now && (!recent_injury || *s > recent_injury->when))
       recent_injury = Dated{c, *s};
     if (auto e = earliest_known(cond); e && (!old_injury || *e < old_injury->when)) old_injury = Dated{c, *e};
@@ -166,8 +167,8 @@ PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa
   for (const json::object* c : record.conditions) {
     if (severe != nullptr) break;
     const fhir::Condition cond(c);
-    if (!not_refuted(cond)) continue;
-    if (auto h = m.concept_text(Role::severe_joint_space, cond.code())) severe = c, severe_term = h.what;
+    if (auto h = m.concept_text(Role::severe_joint_space, cond.code()); h && not_refuted(cond))
+      severe = c, severe_term = h.what;
   }
   if (severe != nullptr) imaging_known = true;
 

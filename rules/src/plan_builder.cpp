@@ -89,11 +89,20 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
   json::object site = clean_concept(target.body_site, sp);
   if (site.empty()) site = json::object(rules.default_body_site, sp);
   // reasonCode: the problem-list knee-OA code when there is one, else the order's own reason.
-  const json::object reason =
+  json::object reason =
       clean_concept(in.knee_oa.empty() ? target.reason : fhir::Condition(in.knee_oa.front()).code().json(), sp);
   Text subject(in.scratch);
   subject += "Patient/";
   subject += in.patient_id;
+
+  // The site and reason objects are copied into every created ServiceRequest but the last,
+  // which takes them.
+  std::size_t remaining = 0;
+  for (const PlanComponent& c : plan->components) remaining += !(target.keep_cell_order && c.omit_when_keeping_cell_order);
+  auto share = [&](json::object& original) -> json::value {
+    if (remaining == 1) return json::value(std::move(original), sp);
+    return json::value(original, sp);
+  };
 
   for (const PlanComponent& c : plan->components) {
     if (target.keep_cell_order && c.omit_when_keeping_cell_order) continue;
@@ -122,9 +131,10 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
     sr.emplace("code", std::move(code));
     sr.emplace("subject", std::move(subject_ref));
     sr.emplace("occurrenceTiming", std::move(timing));
-    sr.emplace("bodySite", one(json::value(site, sp), sp));
+    sr.emplace("bodySite", one(share(site), sp));
     sr.emplace("note", one(std::move(note), sp));
-    if (!reason.empty()) sr.emplace("reasonCode", one(json::value(reason, sp), sp));
+    if (!reason.empty()) sr.emplace("reasonCode", one(share(reason), sp));
+    --remaining;
     if (!target.replaces.empty()) {
       json::object replaced(sp);
       replaced.emplace("reference", target.replaces);

@@ -155,10 +155,13 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
       if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))
         for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     if (!prefix_first_bytes_.test(static_cast<unsigned char>(w.front()))) continue;
+    // word_hash goes byte by byte: each prefix's hash is a step on the way to the next one's.
+    std::uint32_t h = kWordHashSeed;
+    std::size_t hashed = 0;
     for (std::uint32_t len : prefix_lengths_) {
       if (len > w.size()) break;
-      const std::string_view head = w.substr(0, len);
-      if (const Slot* s = prefix_.find(head, hash_word(head), pool_))
+      for (; hashed < len; ++hashed) h = word_hash_step(h, w[hashed]);
+      if (const Slot* s = prefix_.find(w.substr(0, len), h, pool_))
         for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     }
   }

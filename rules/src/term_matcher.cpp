@@ -66,14 +66,11 @@ Char decode(const char* p, const char* end) noexcept {
 
 }  // namespace
 
-void TokenizedText::push(Token t) {
-  if (size_ == capacity_) {  // only texts of more than kInlineTokens words get here
-    if (tokens_ == inline_tokens_) heap_tokens_.assign(tokens_, tokens_ + size_);
-    heap_tokens_.resize(2 * capacity_);
-    tokens_ = heap_tokens_.data();
-    capacity_ = heap_tokens_.size();
-  }
-  tokens_[size_++] = t;
+void TokenizedText::grow() {  // only texts of more than kInlineTokens words get here
+  if (tokens_ == inline_tokens_) heap_tokens_.assign(tokens_, tokens_ + size_);
+  heap_tokens_.resize(2 * capacity_);
+  tokens_ = heap_tokens_.data();
+  capacity_ = heap_tokens_.size();
 }
 
 // One pass: normalises and splits into words at once, hashing each word as it is copied. Words
@@ -123,8 +120,14 @@ void TokenizedText::assign(std::string_view text) {
         ++p;
       }
       if (p == end) break;
-      ch = decode(p, end);
-      if (ch.cls == kWord) continue;
+      // An ASCII byte ends the word unless it is an apostrophe; only bytes >= 0x80 need decode().
+      const ByteInfo& next = kBytes[static_cast<unsigned char>(*p)];
+      if (next.cls == kMulti) {
+        ch = decode(p, end);
+        if (ch.cls == kWord) continue;
+      } else {
+        ch = Char{next.folded, next.cls, 1};
+      }
       if (ch.cls != kApostrophe || p + ch.len == end) break;
       const Char after = decode(p + ch.len, end);
       if (after.cls != kWord) break;

@@ -61,6 +61,19 @@ TEST(TextTemplate, MarkdownTextEscapesLinksAndHtml) {
   EXPECT_EQ(markdown_text("line1\nline2"), "line1 line2");
 }
 
+// Escaping appends plain runs whole: the control-character and escape rules still apply at
+// run boundaries, at the start, and after text already in the output.
+TEST(TextTemplate, MarkdownTextRunsAndControlCharacters) {
+  EXPECT_EQ(markdown_text("a \r\nb"), "a b");
+  EXPECT_EQ(markdown_text("\t\tx"), " x");
+  EXPECT_EQ(markdown_text("x\n"), "x ");
+  EXPECT_EQ(markdown_text("**bold**_"), "\\*\\*bold\\*\\*\\_");
+  EXPECT_EQ(markdown_text(""), "");
+  std::string out = "prefix ";
+  markdown_text_to(out, "\nnext|");
+  EXPECT_EQ(out, "prefix  next\\|");  // a control character at the start of a part is a space
+}
+
 TEST(TextTemplate, ShortenStaysUnderTheLimitInCodePoints) {
   const std::string long_text(200, 'x');
   const std::string s = shorten(long_text, 140);

@@ -68,11 +68,9 @@ class ConceptMatcher {
   Hit text(Role role, std::string_view text);
   // The concept's text and every coding display.
   Hit concept_text(Role role, const fhir::CodeableConcept& cc);
-  // Code first, then text. (Texts must outlive the matcher: they are views into the request.)
-  Hit matches(Role role, const fhir::CodeableConcept& cc) {
-    if (Hit h = code(role, cc)) return h;
-    return concept_text(role, cc);
-  }
+  // Code first, then text, from one look at the concept's cached hits. (Texts must outlive the
+  // matcher: they are views into the request.)
+  Hit matches(Role role, const fhir::CodeableConcept& cc);
 
   const RuleSet& rules() const noexcept { return rules_; }
 
@@ -105,8 +103,18 @@ class ConceptMatcher {
   };
   static constexpr std::size_t kConceptSlots = 256;
   const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+  // The hit for coding number k of the concept (ConceptHits::coding), or none.
+  static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
+  Hit term_hit(Role role, std::uint16_t t) const noexcept;
+
+  // SystemTable::find of the last coding system looked up: codings of one resource list mostly
+  // share their system, and comparing with the last one is cheaper than searching the table.
+  int system_index(std::string_view system) noexcept;
 
   const RuleSet& rules_;
+  std::string_view last_system_;  // a view into the request
+  int last_system_index_ = SystemTable::unknown;
+  bool has_last_system_ = false;
   TokenizedText scratch_;
   std::array<TextHits, kAddressSlots> by_address_;
   std::array<TextHits, kContentSlots> by_content_;

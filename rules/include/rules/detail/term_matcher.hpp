@@ -54,7 +54,12 @@ class TokenizedText {
   bool empty() const noexcept { return size_ == 0; }
 
  private:
-  void push(Token t);
+  // Inline: called once per word, and the buffer is nearly always big enough.
+  void push(Token t) {
+    if (size_ == capacity_) grow();
+    tokens_[size_++] = t;
+  }
+  void grow();
 
   Token* tokens_ = inline_tokens_;
   std::size_t size_ = 0;

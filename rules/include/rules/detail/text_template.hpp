@@ -77,23 +77,33 @@ template <typename String>
 void markdown_text_to(String& out, std::string_view text, std::size_t max_chars = 120) {
   const Cut c = shorten_cut(text, max_chars + 1);
   const std::size_t start = out.size();
+  // Runs of characters that need no escaping are appended whole: most text has few or none.
   auto escape = [&](std::string_view part) {
-    for (char ch : part) {
+    std::size_t run = 0;  // start of the pending run of plain characters
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      const char ch = part[i];
       const auto u = static_cast<unsigned char>(ch);
-      if (u < 0x20 || u == 0x7F) {
-        if (out.size() == start || out.back() != ' ') out.push_back(' ');
-        continue;
-      }
+      const bool control = u < 0x20 || u == 0x7F;
+      bool markdown = false;
       switch (ch) {
         case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '<': case '>':
         case '(': case ')': case '#': case '!': case '|': case '~':
-          out.push_back('\\');
+          markdown = true;
           break;
         default:
           break;
       }
-      out.push_back(ch);
+      if (!control && !markdown) continue;
+      out.append(part.substr(run, i - run));
+      run = i + 1;
+      if (control) {
+        if (out.size() == start || out.back() != ' ') out.push_back(' ');
+      } else {
+        out.push_back('\\');
+        out.push_back(ch);
+      }
     }
+    out.append(part.substr(run));
   };
   escape(text.substr(0, c.end));
   if (c.cut) escape("\xE2\x80\xA6");
