@@ -73,6 +73,14 @@ constexpr const char* kMigrations[] = {
     );
     CREATE INDEX feedback_card ON feedback(card_uuid);
     )sql",
+    // 2: a one-row table the writability probe rewrites. An empty transaction writes nothing, so
+    // it "succeeds" on a full or read-only disk; the probe must really write to prove anything.
+    R"sql(
+    CREATE TABLE write_probe (
+      id         INTEGER PRIMARY KEY CHECK (id = 1),
+      written_at TEXT NOT NULL               -- ISO 8601 UTC
+    );
+    )sql",
 };
 
 class Statement {
@@ -162,6 +170,9 @@ struct AuditLog::Writer {
              "INSERT INTO card(invocation_id, uuid, rule_id, indicator, summary, triggered_by, override_reasons, "
              "suggestions) VALUES(?,?,?,?,?,?,?,?)"),
         order(db, "INSERT INTO evaluated_order(invocation_id, reference, codes, category) VALUES(?,?,?,?)"),
+        probe(db,
+              "INSERT OR REPLACE INTO write_probe(id, written_at) "
+              "VALUES(1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"),
         feedback(db,
                  "INSERT INTO feedback(received_at, card_uuid, service_id, outcome, accepted_suggestions, "
                  "override_reason, has_user_comment, outcome_timestamp, jwt_iss, jwt_sub, tenant) "
@@ -170,7 +181,7 @@ struct AuditLog::Writer {
 
   bool ok() const {
     for (const Statement* s : {&begin, &commit, &rollback, &savepoint, &release, &rollback_to, &invocation, &card,
-                               &order, &feedback})
+                               &order, &probe, &feedback})
       if (!s->ok()) return false;
     return true;
   }
@@ -201,10 +212,10 @@ struct AuditLog::Writer {
     return ok;
   }
 
-  bool write(const std::monostate&) { return true; }
+  bool write(const std::monostate&) { return probe.step_done(); }
 
   Statement begin, commit, rollback, savepoint, release, rollback_to;
-  Statement invocation, card, order, feedback;
+  Statement invocation, card, order, probe, feedback;
 
  private:
   sqlite3* db_;

@@ -69,7 +69,7 @@ struct IssuedCard {
 class AuditLog {
  public:
   using Done = std::function<void(bool durable)>;
-  // std::monostate is a probe: an empty transaction that tells whether the store is writable.
+  // std::monostate is a probe: a one-row write that tells whether the store is writable.
   using Record = std::variant<InvocationRecord, std::vector<FeedbackRecord>, std::monostate>;
 
   // Opens (creating and migrating) the database. Error text on failure.
