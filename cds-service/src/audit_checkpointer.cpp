@@ -6,14 +6,8 @@
 
 namespace cds::detail {
 
-std::unique_ptr<WalCheckpointer> WalCheckpointer::start(const std::filesystem::path& file, sqlite3* writer,
-                                                        int threshold_pages, std::string& error) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    error = "cannot open audit database " + file.string() + " for checkpoints: " + (db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
-    return nullptr;
-  }
+std::unique_ptr<WalCheckpointer> WalCheckpointer::start(sqlite3* db, sqlite3* writer, int threshold_pages,
+                                                        std::string& error) {
   // A restarting checkpoint holds new commits off while it waits for the writer's transaction
   // and for readers (a long compliance report, say) to finish: wait briefly, else give up and
   // try again on a later commit, so answers never stall behind a reader.

@@ -3,7 +3,6 @@
 // checkpoint (many page writes and two fsyncs, tens of milliseconds) never sits inside the
 // commit a clinician's answer is waiting for.
 #include <condition_variable>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,12 +14,13 @@ namespace cds::detail {
 
 class WalCheckpointer {
  public:
-  // Opens its own connection to `file` and installs itself as the WAL hook of `writer`, which
+  // Takes `db`, its own connection to the database (closed even on failure), and installs
+  // itself as the WAL hook of `writer`, which
   // turns off SQLite's automatic checkpoint there: once a commit leaves `threshold_pages` or
   // more in the WAL, this thread checkpoints (PASSIVE: it never blocks the writer or readers;
   // only a WAL four times over the threshold makes it hold the writer off once, to restart it).
-  static std::unique_ptr<WalCheckpointer> start(const std::filesystem::path& file, sqlite3* writer,
-                                                int threshold_pages, std::string& error);
+  static std::unique_ptr<WalCheckpointer> start(sqlite3* db, sqlite3* writer, int threshold_pages,
+                                                std::string& error);
   // Call once the writer has stopped committing: removes the hook, finishes a checkpoint in
   // progress and closes the connection.
   ~WalCheckpointer();

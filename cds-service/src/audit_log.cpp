@@ -254,7 +254,9 @@ std::variant<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::f
   }
   // Checkpoints run beside the writer, never inside a commit (SQLite's default threshold).
   constexpr int kCheckpointPages = 1000;
-  auto checkpointer = detail::WalCheckpointer::start(file, db, kCheckpointPages, error);
+  sqlite3* checkpoint_db = open_connection(file, SQLITE_OPEN_READWRITE, error);
+  auto checkpointer =
+      checkpoint_db ? detail::WalCheckpointer::start(checkpoint_db, db, kCheckpointPages, error) : nullptr;
   if (!checkpointer) {
     sqlite3_close(reader);
     statements.reset();

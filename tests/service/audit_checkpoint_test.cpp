@@ -1,30 +1,23 @@
 // The audit's WAL is checkpointed by its own thread while the service runs (the writer's
 // automatic checkpoint is off, so that no commit waits for one): committed records reach the
 // database file, and the WAL stops growing once they have.
-#include "cds/audit.hpp"
+#include "audit_support.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include <unistd.h>
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "cds-checkpoint-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
 
 cds::InvocationRecord invocation(int i) {
   cds::InvocationRecord r;
@@ -58,11 +51,10 @@ std::uintmax_t size_or_zero(const fs::path& p) {
 class AuditCheckpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = cdstest::make_temp_dir("cds-checkpoint");
     db_ = dir_ / "audit.db";
-    auto opened = cds::AuditLog::open(db_);
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<cds::AuditLog>>(opened)) << std::get<std::string>(opened);
-    log_ = std::move(std::get<std::unique_ptr<cds::AuditLog>>(opened));
+    log_ = cdstest::open_audit_log(db_);
+    ASSERT_NE(log_, nullptr);
   }
   void TearDown() override {
     log_.reset();
@@ -70,13 +62,7 @@ class AuditCheckpoint : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   // One record per commit: each commit appends its own frames to the WAL.
-  void commit_one(int i) {
-    auto done = std::make_shared<std::promise<bool>>();
-    auto future = done->get_future();
-    log_->submit(invocation(i), [done](bool durable) { done->set_value(durable); });
-    ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
-    ASSERT_TRUE(future.get());
-  }
+  void commit_one(int i) { ASSERT_TRUE(cdstest::submit_and_wait(*log_, invocation(i))); }
 
   fs::path dir_, db_;
   std::unique_ptr<cds::AuditLog> log_;

@@ -1,11 +1,9 @@
 // The audit trail over HTTP: every invocation (refusals included) is committed before its answer,
 // with its cards; advice that cannot be recorded is not given (503).
+#include "audit_support.hpp"
 #include "test_server.hpp"
 
-#include "cds/audit.hpp"
-
 #include <csignal>
-#include <future>
 #include <regex>
 #include <set>
 
@@ -114,25 +112,17 @@ class NoFileWrites {
 TEST(Audit, ProbeFailsWhileNothingCanBeWrittenAndPassesAfter) {
   const fs::path dir = make_temp_dir("cds-it-probe");
   {
-    auto opened = cds::AuditLog::open(dir / "audit.db");
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<cds::AuditLog>>(opened)) << std::get<std::string>(opened);
-    auto& log = *std::get<std::unique_ptr<cds::AuditLog>>(opened);
-    auto probe = [&log] {
-      auto done = std::make_shared<std::promise<bool>>();
-      auto result = done->get_future();
-      log.submit(std::monostate{}, [done](bool durable) { done->set_value(durable); });
-      EXPECT_EQ(result.wait_for(10s), std::future_status::ready);
-      return result.get();
-    };
-    EXPECT_TRUE(probe());
+    auto log = open_audit_log(dir / "audit.db");
+    ASSERT_NE(log, nullptr);
+    EXPECT_TRUE(submit_and_wait(*log, std::monostate{}));
     {
       NoFileWrites no_writes;
       ASSERT_TRUE(no_writes.ok());
-      EXPECT_FALSE(probe());
-      EXPECT_FALSE(log.writable());
+      EXPECT_FALSE(submit_and_wait(*log, std::monostate{}));
+      EXPECT_FALSE(log->writable());
     }
-    EXPECT_TRUE(probe());
-    EXPECT_TRUE(log.writable());
+    EXPECT_TRUE(submit_and_wait(*log, std::monostate{}));
+    EXPECT_TRUE(log->writable());
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

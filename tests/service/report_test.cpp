@@ -1,5 +1,7 @@
 // Compliance reports computed from a seeded audit database with known counts: every table, each
 // format, the tenant filter, the inclusive date boundaries and the follow-up list.
+#include "audit_support.hpp"
+#include "temp_dir.hpp"
 #include "cds/audit.hpp"
 #include "cds/report.hpp"
 
@@ -29,12 +31,6 @@ using namespace std::chrono_literals;
 constexpr const char* kReasonSystem = "https://ehr.example/fhir/CodeSystem/override-reason|";
 // A summary holding every character CSV and HTML must escape.
 constexpr const char* kTrickySummary = "Stop \"amniotic, donor\" <&> product";
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "cds-report-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
 
 cds::CardAudit card(std::string uuid, std::string rule, std::string indicator, std::vector<std::string> refs,
                     std::string summary = {}) {
@@ -86,11 +82,10 @@ std::vector<cds::FeedbackRecord> feedback(std::string at, std::string uuid, std:
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = cdstest::make_temp_dir("cds-report");
     db_ = dir_ / "audit.db";
-    auto opened = cds::AuditLog::open(db_);
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<cds::AuditLog>>(opened)) << std::get<std::string>(opened);
-    log_ = std::move(std::get<std::unique_ptr<cds::AuditLog>>(opened));
+    log_ = cdstest::open_audit_log(db_);
+    ASSERT_NE(log_, nullptr);
     seed();
   }
   void TearDown() override {
@@ -99,13 +94,7 @@ class ReportTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void submit(cds::AuditLog::Record r) {
-    auto done = std::make_shared<std::promise<bool>>();
-    auto future = done->get_future();
-    log_->submit(std::move(r), [done](bool durable) { done->set_value(durable); });
-    ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
-    ASSERT_TRUE(future.get());
-  }
+  void submit(cds::AuditLog::Record r) { ASSERT_TRUE(cdstest::submit_and_wait(*log_, std::move(r))); }
 
   // The known data. In the main range 2026-11-24..2026-11-26: invocations i1..i8, cards c01..c11.
   void seed() {
@@ -537,7 +526,7 @@ TEST(ReportDatabase, UnreadableDatabasesAreErrors) {
   cds::ReportRequest req;
   req.from = req.to = "2026-11-24";
   req.format = "json";
-  const fs::path dir = make_temp_dir();
+  const fs::path dir = cdstest::make_temp_dir("cds-report");
   auto error_of = [&](const fs::path& db) {
     auto result = cds::compliance_report(db, req);
     return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : std::string("(no error)");

@@ -6,6 +6,7 @@
 #include "cds/log.hpp"
 #include "cds/server.hpp"
 #include "fhir/json.hpp"
+#include "temp_dir.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -55,13 +56,7 @@ using Request = http::request<http::string_body>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // ---------------------------------------------------------------------------------------
-// Temporary directories and the once-per-run certificates.
-
-inline fs::path make_temp_dir(const std::string& prefix) {
-  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-  return pattern;
-}
+// The once-per-run certificates (temporary directories: temp_dir.hpp).
 
 // Generates a fresh development CA + server certificate into a temp dir before the first test
 // and removes it after the last one.
