@@ -31,6 +31,10 @@
 #   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
 #   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1 (not in the default list)
 #                the same with wrk -t1 -c1: one request at a time, the latency without queueing
+#   callgrind    (not in the default list) the whole service under valgrind --tool=callgrind,
+#                CALLGRIND_REQUESTS (300) order-signs one at a time on one connection, RS384 tokens
+#                (CALLGRIND_ALG=ES384 for the other): instructions per request by stage, all
+#                threads, load-independent (bench/tools/callgrind_stages.py); needs valgrind
 #   startup      start-up to ready (bench/startup_probe.py), STARTUP_RUNS (7) times, TLS + auth,
 #                audit on disk: the first start creates the audit DB, the others reopen it
 # The service always audits; "audit off" is approximated by the tmpfs audit file.
@@ -179,6 +183,7 @@ now_ns() { date +%s%N; }
 curl_b=(curl -s --max-time 2 --cacert "$work/certs/ca.crt")
 
 svc_pid="" svc_port="" svc_scheme="" startup_ms=""
+svc_wrap=()  # a command the service runs under (valgrind for the callgrind variant)
 # start_service VARIANT AUDIT_DIR: starts cds-service, sets svc_pid, svc_port, startup_ms
 start_service() {
   local variant=$1 audit_dir=$2 flags=() t0 t1 code
@@ -188,7 +193,7 @@ start_service() {
   case "$variant" in plain*) flags+=(--no-tls); svc_scheme=http ;; esac
   : >"$work/service-$variant.log"
   t0=$(now_ns)
-  "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$audit_dir/audit.db" "${flags[@]}" \
+  "${svc_wrap[@]}" "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$audit_dir/audit.db" "${flags[@]}" \
     2>>"$work/service-$variant.log" &
   svc_pid=$!
   pids+=("$svc_pid")
@@ -239,6 +244,7 @@ results="$work/results.tsv"
 printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
 nginx_rps=""
 startup_summary=""
+callgrind_summary=""
 
 # ---------------------------------------------------------------- the probe: our response body
 # One call with its own token, to check the answer and size the nginx file like it.
@@ -338,6 +344,29 @@ CONF
     "$(get "$name" non2xx)" "$(get "$name" socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" "$pct" >>"$results"
 }
 
+# The whole service under callgrind: zeroed once ready, so the profile holds exactly the
+# requests sent; instructions do not depend on the machine's load, unlike every timing here.
+run_callgrind() {
+  local alg=${CALLGRIND_ALG:-RS384} n=${CALLGRIND_REQUESTS:-300} profile="$work/callgrind.out" p
+  command -v valgrind >/dev/null || die "the callgrind variant needs valgrind (apt-get install valgrind)"
+  ensure_pool "$alg" "$n"
+  svc_wrap=(valgrind --tool=callgrind "--callgrind-out-file=$profile")
+  start_service plain-callgrind "$work/audit-callgrind"
+  svc_wrap=()
+  log "callgrind: ready in ${startup_ms} ms under valgrind; $n sequential $alg order-signs"
+  timeout 120 callgrind_control --zero "$svc_pid" >/dev/null || die "callgrind_control --zero failed"
+  timeout 1200 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
+    --tokens "$work/tokens-$alg.txt" --count "$n" || die "callgrind: a request failed"
+  timeout 120 callgrind_control --dump "$svc_pid" >/dev/null || die "callgrind_control --dump failed"
+  stop_service
+  mkdir -p "$build/bench-results"
+  for p in "$profile".*; do [ -f "$p" ] && grep -q '^totals:' "$p" && profile=$p; done
+  cp "$profile" "$build/bench-results/callgrind-service-$alg.out"
+  callgrind_summary=$(python3 "$here/tools/callgrind_stages.py" "$profile" "$n") || die "callgrind: no profile"
+  callgrind_summary="callgrind, $alg, plain HTTP, audit on disk: $callgrind_summary"
+  log "$callgrind_summary"
+}
+
 run_service_variant() {
   local variant=$1 name=$2 alg audit_dir guess want attempt rps used
   alg=$(alg_of "$variant")
@@ -412,6 +441,7 @@ for round in $(seq 1 "$REPEAT"); do
       nginx) run_nginx get ;;
       nginx-post) run_nginx post ;;
       startup) run_startup ;;
+      callgrind) run_callgrind ;;
       plain | plain-shm | tls | plain-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
@@ -436,5 +466,6 @@ out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
                END {for (k in d) if (k in m && m[k] > 0)
                       printf "audit on disk vs tmpfs%s: %.1f%% fewer req/s on disk\n", k, 100 * (m[k] - d[k]) / m[k]}' "$results"
   [ -n "$startup_summary" ] && echo "$startup_summary"
+  [ -n "$callgrind_summary" ] && echo "$callgrind_summary"
   echo "(results also in $out)"
 } 2>&1 | tee -a "$out" >&2
