@@ -65,17 +65,35 @@ std::span<const FieldRule> rules_for(std::string_view type) {
   return {};
 }
 
+// The rule for a member, if its type has one. Members are visited once each (rather than
+// looking every rule's field up in the object), so a resource costs one pass over its members.
+const FieldRule* rule_for(std::span<const FieldRule> rules, std::string_view key) {
+  for (const FieldRule& r : rules)
+    if (r.field.size() == key.size() && r.field == key) return &r;
+  return nullptr;
+}
+
+const char* check_coding(const json::object& coding) {
+  for (const json::key_value_pair& m : coding) {
+    const std::string_view k = m.key();
+    if ((k == "system" || k == "code" || k == "display") && !m.value().is_string())
+      return "Coding.system/code/display must be strings";
+  }
+  return nullptr;
+}
+
 const char* check_concept(const json::value& v) {
   const json::object* o = v.if_object();
   if (o == nullptr) return "expected a CodeableConcept object";
-  if (const json::value* t = o->if_contains("text"); t && !t->is_string()) return "CodeableConcept.text must be a string";
-  if (const json::value* c = o->if_contains("coding")) {
-    if (!c->is_array()) return "CodeableConcept.coding must be an array";
-    for (const json::value& e : c->get_array()) {
+  for (const json::key_value_pair& m : *o) {
+    const std::string_view k = m.key();
+    if (k == "text" && !m.value().is_string()) return "CodeableConcept.text must be a string";
+    if (k != "coding") continue;
+    if (!m.value().is_array()) return "CodeableConcept.coding must be an array";
+    for (const json::value& e : m.value().get_array()) {
       const json::object* co = e.if_object();
       if (co == nullptr) return "each coding must be an object";
-      for (std::string_view k : {"system", "code", "display"})
-        if (const json::value* s = co->if_contains(k); s && !s->is_string()) return "Coding.system/code/display must be strings";
+      if (const char* msg = check_coding(*co)) return msg;
     }
   }
   return nullptr;
@@ -141,12 +159,15 @@ void validate_object(const json::object& o, Where where, std::vector<Issue>& out
     return;
   }
   where.type = rt->get_string();
-  if (const json::value* id = o.if_contains("id"); id && !id->is_string())
-    out.push_back({path_of(where) + ".id", "expected a string"});
-  for (const FieldRule& r : rules_for(where.type)) {
-    const json::value* f = o.if_contains(r.field);
-    if (f == nullptr) continue;
-    if (const char* m = check(*f, r.kind)) out.push_back({path_of(where) + "." + std::string(r.field), m});
+  const std::span<const FieldRule> rules = rules_for(where.type);
+  for (const json::key_value_pair& m : o) {  // issues come in document order
+    if (m.key() == "id") {
+      if (!m.value().is_string()) out.push_back({path_of(where) + ".id", "expected a string"});
+      continue;
+    }
+    const FieldRule* r = rule_for(rules, m.key());
+    if (r == nullptr) continue;
+    if (const char* msg = check(m.value(), r->kind)) out.push_back({path_of(where) + "." + std::string(r->field), msg});
   }
   if (where.type != "Bundle") return;
   if (const json::array* entries = array_field(&o, "entry"))

@@ -168,12 +168,13 @@ TEST(Validate, OrderFields) {
              "expected an array of objects");
 }
 
-TEST(Validate, ReportsEveryBadFieldInRuleOrder) {
+// In the order the client wrote them, so the first issue is the first one in its document.
+TEST(Validate, ReportsEveryBadFieldInDocumentOrder) {
   auto issues = validate(R"({"resourceType": "Condition", "id": 1, "recordedDate": 5, "code": "x",
                              "bodySite": {}, "clinicalStatus": "active", "onsetDateTime": "2015-02-30"})");
-  EXPECT_EQ(paths(issues), (std::vector<std::string>{"Condition.id", "Condition.code", "Condition.bodySite",
-                                                     "Condition.clinicalStatus", "Condition.onsetDateTime",
-                                                     "Condition.recordedDate"}));
+  EXPECT_EQ(paths(issues), (std::vector<std::string>{"Condition.id", "Condition.recordedDate", "Condition.code",
+                                                     "Condition.bodySite", "Condition.clinicalStatus",
+                                                     "Condition.onsetDateTime"}));
 }
 
 TEST(Validate, UnknownFieldsAndTypesAreNotChecked) {
