@@ -325,6 +325,7 @@ void AuditLog::run() {
     }
     const bool committed = write_batch(batch, written);
     writable_.store(committed, std::memory_order_relaxed);
+    if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const bool durable = committed && written[i];
       if (durable && !std::holds_alternative<std::monostate>(batch[i].first)) committed_.fetch_add(1, std::memory_order_relaxed);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -13,6 +15,23 @@ namespace {
 std::multiset<std::string> indicators_of(const json::array& cards) {
   std::multiset<std::string> out;
   for (const auto& c : cards) out.insert(std::string(c.at("indicator").as_string()));
+  return out;
+}
+
+// The samples of a Prometheus text exposition: "name{labels}" -> value.
+std::map<std::string, long long> metrics_of(const Response& res) {
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  std::map<std::string, long long> out;
+  std::istringstream lines(res.body());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t space = line.rfind(' ');
+    if (space == std::string::npos) {
+      ADD_FAILURE() << "not a sample line: " << line;
+      continue;
+    }
+    out[line.substr(0, space)] = std::stoll(line.substr(space + 1));
+  }
   return out;
 }
 
@@ -244,6 +263,29 @@ TEST(Invocation, ConcurrentClientsAreAllAnsweredAndAudited) {
   EXPECT_EQ(std::stoll(audit.rows("SELECT COUNT(DISTINCT hook_instance) FROM invocation").at(0).at(0)),
             kThreads * kPerThread);
   EXPECT_EQ(audit.count("card"), 2 * kThreads * kPerThread);
+
+  // /metrics agrees with the audit, and group commit never takes more transactions than records.
+  const std::map<std::string, long long> m = metrics_of(Client(server).get("/metrics"));
+  EXPECT_EQ(m.at("cds_invocations_total{outcome=\"ok\"}"), kThreads * kPerThread);
+  EXPECT_EQ(m.at("cds_audit_records_total"), kThreads * kPerThread);
+  EXPECT_GE(m.at("cds_audit_commits_total"), 1);
+  EXPECT_LE(m.at("cds_audit_commits_total"), kThreads * kPerThread);
+}
+
+TEST(Invocation, MetricsEndpointIsPrometheusTextAndRefusesPost) {
+  TestServer server;
+  Client client(server);
+  ASSERT_EQ(client.post(kSignService, fixture_request(kFixture01)).result_int(), 200);
+  Response res = client.get("/metrics");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4");
+  const std::map<std::string, long long> m = metrics_of(res);
+  EXPECT_EQ(m.at("cds_invocations_total{outcome=\"ok\"}"), 1);
+  EXPECT_EQ(m.at("cds_invocations_total{outcome=\"rejected\"}"), 0);
+  EXPECT_EQ(m.at("cds_audit_records_total"), 1);
+  EXPECT_EQ(m.at("cds_audit_commits_total"), 1);
+  EXPECT_EQ(m.at("cds_auth_failures_total"), 0);
+  EXPECT_EQ(client.post("/metrics", "{}").result_int(), 405);
 }
 
 }  // namespace

@@ -88,7 +88,10 @@ class AuditLog {
   // Queues a probe commit, so that a store that recovered is seen as writable again even when
   // no traffic arrives (a not-ready instance gets none).
   void probe() { submit(std::monostate{}, nullptr); }
+  // Records committed, and the transactions (fsyncs) that carried them: their ratio is how
+  // well group commit is batching.
   std::uint64_t committed() const noexcept { return committed_.load(std::memory_order_relaxed); }
+  std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
 
  private:
   struct Writer;  // the writer connection's prepared statements
@@ -108,6 +111,7 @@ class AuditLog {
   bool stopping_ = false;
   std::atomic<bool> writable_{true};
   std::atomic<std::uint64_t> committed_{0};
+  std::atomic<std::uint64_t> commits_{0};
   std::thread writer_;
 };
 
