@@ -241,7 +241,7 @@ run_wrk() {
 get() { sed -n "s/^$2=//p" "$work/report-$1"; }
 
 results="$work/results.tsv"
-printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
+printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\trec/commit\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
 nginx_rps=""
 startup_summary=""
 callgrind_summary=""
@@ -339,7 +339,7 @@ CONF
   fi
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.3f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
+  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
     "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" \
     "$(get "$name" non2xx)" "$(get "$name" socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" "$pct" >>"$results"
 }
@@ -368,7 +368,7 @@ run_callgrind() {
 }
 
 run_service_variant() {
-  local variant=$1 name=$2 alg audit_dir guess want attempt rps used
+  local variant=$1 name=$2 alg audit_dir guess want attempt rps used per_commit=-
   alg=$(alg_of "$variant")
   case "$variant" in
     *shm*) audit_dir="/dev/shm/cds-load-$(basename "$work")/$name" ;;
@@ -396,6 +396,10 @@ run_service_variant() {
       BENCH_PATH="$SERVICE_PATH"
     cpu1=$(cpu_ticks "$svc_pid")
     rss_kb=$(peak_rss_kb "$svc_pid")
+    # Group commit at work: audit records per transaction (one fsync each), from /metrics.
+    per_commit=$("${curl_b[@]}" "$svc_scheme://127.0.0.1:$svc_port/metrics" |
+      awk '$1 == "cds_audit_records_total" {r = $2} $1 == "cds_audit_commits_total" {c = $2}
+           END {if (c > 0) printf "%.1f", r / c; else print "-"}')
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       local keep=() q
@@ -421,9 +425,9 @@ run_service_variant() {
   local cpu
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.2f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
     "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" "$(get "$name" non2xx)" "$(get "$name" socket_errors)" \
-    "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$cpu" \
+    "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$per_commit" "$cpu" \
     "$( [ -n "$nginx_rps" ] && awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" >>"$results"
   rm -rf "$audit_dir"
 }
