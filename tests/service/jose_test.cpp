@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace {
 
 using namespace cds::jose;
@@ -68,6 +72,59 @@ TEST(Jws, SignsAndVerifiesEveryAlgorithmWithTheRightKeyOnly) {
     bad_sig[bad_sig.size() / 2] ^= 0x01;
     EXPECT_FALSE(verify(pub, c.alg, jws.signing_input, bad_sig));
   }
+}
+
+// Verification copies a context prepared per (key, algorithm) and thread. More keys than the
+// per-thread cache holds, interleaved, on two threads at once: every answer is still the right
+// one, a failure leaves nothing behind for the next token, and one RSA key used with RS384 and
+// PS384 gets a context per algorithm.
+TEST(Jws, PreparedVerificationContextsNeverMixKeysAlgorithmsOrTokens) {
+  struct Signer {
+    Alg alg;
+    PublicKey pub;
+    std::string signing_input, signature;  // copies: the token they came from is gone
+  };
+  std::vector<Pkey> keys;
+  std::vector<Signer> signers;
+  auto add = [&](EVP_PKEY* key, Alg alg) {
+    const std::string t = token(key, alg);
+    const Jws jws = std::get<Jws>(parse_jws(t));
+    signers.push_back({alg, public_key_of(key, "k" + std::to_string(signers.size()), alg),
+                       std::string(jws.signing_input), jws.signature});
+  };
+  for (int i = 0; i < 6; ++i) add(keys.emplace_back(make_ec("P-256")).get(), Alg::ES256);
+  for (int i = 0; i < 3; ++i) add(keys.emplace_back(make_rsa(2048)).get(), Alg::RS256);
+  add(keys.back().get(), Alg::PS256);  // the same RSA key, another algorithm
+  ASSERT_GT(signers.size(), 8u) << "more signers than a thread's prepared contexts";
+
+  auto check_all = [&](int rounds) {
+    int wrong = 0;
+    for (int r = 0; r < rounds; ++r)
+      for (std::size_t i = 0; i < signers.size(); ++i) {
+        const Signer& s = signers[i];
+        const Signer& other = signers[(i + 1) % signers.size()];
+        std::string bad = s.signature;
+        bad[bad.size() / 2] ^= 0x01;
+        wrong += !verify(s.pub, s.alg, s.signing_input, s.signature);
+        wrong += verify(s.pub, s.alg, s.signing_input, bad);
+        wrong += !verify(s.pub, s.alg, s.signing_input, s.signature);  // a failure leaves no state
+        wrong += verify(s.pub, s.alg, other.signing_input, other.signature);
+      }
+    return wrong;
+  };
+  int wrong_a = 0, wrong_b = 0;
+  std::thread a([&] { wrong_a = check_all(3); });
+  std::thread b([&] { wrong_b = check_all(3); });
+  a.join();
+  b.join();
+  EXPECT_EQ(wrong_a, 0);
+  EXPECT_EQ(wrong_b, 0);
+
+  // RS256 and PS256 signatures of one key are not interchangeable.
+  const Signer& rs = signers[signers.size() - 2];
+  const Signer& ps = signers.back();
+  EXPECT_FALSE(verify(ps.pub, Alg::PS256, rs.signing_input, rs.signature));
+  EXPECT_FALSE(verify(rs.pub, Alg::RS256, ps.signing_input, ps.signature));
 }
 
 TEST(Jws, Es384SignatureIsRawRAndSNotDer) {
