@@ -69,7 +69,7 @@ std::span<const FieldRule> rules_for(std::string_view type) {
 // looking every rule's field up in the object), so a resource costs one pass over its members.
 const FieldRule* rule_for(std::span<const FieldRule> rules, std::string_view key) {
   for (const FieldRule& r : rules)
-    if (r.field.size() == key.size() && r.field == key) return &r;
+    if (r.field == key) return &r;
   return nullptr;
 }
 
