@@ -148,6 +148,7 @@ void App::handle(HttpRequest&& req, Respond respond) {
     line(text, "cds_feedback_items_total", "feedback items stored", m.feedback_items.load());
     line(text, "cds_audit_records_total", "audit records committed (invocations and feedback)", audit_.committed());
     line(text, "cds_audit_commits_total", "audit transactions committed, each one fsync (group commit)", audit_.commits());
+    line(text, "cds_audit_checkpoints_total", "audit WAL checkpoints (each syncs the WAL and the database)", audit_.checkpoints());
     HttpResponse res = json_response(200, std::move(text), req);
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     return respond(std::move(res));

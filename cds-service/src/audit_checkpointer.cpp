@@ -58,6 +58,7 @@ void WalCheckpointer::run() {
       if (stopping_) return;
       due_ = false;
     }
+    runs_.fetch_add(1, std::memory_order_relaxed);
     // The writer keeps appending while we copy; a few quick passes catch up with it, so that a
     // pass finds nothing left and the writer can start the WAL over from its beginning.
     int wal_pages = 0, copied = 0;

@@ -2,7 +2,9 @@
 // Copies committed WAL frames into the audit database on its own thread and connection, so a
 // checkpoint (many page writes and two fsyncs, tens of milliseconds) never sits inside the
 // commit a clinician's answer is waiting for.
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +27,10 @@ class WalCheckpointer {
   // progress and closes the connection.
   ~WalCheckpointer();
 
+  // How many times it has checkpointed (each time: up to four passive passes, and a restart
+  // when the WAL is past its hard limit).
+  std::uint64_t runs() const noexcept { return runs_.load(std::memory_order_relaxed); }
+
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
@@ -41,6 +47,7 @@ class WalCheckpointer {
   std::condition_variable wake_;
   bool due_ = false;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> runs_{0};
   std::thread thread_;
 };
 

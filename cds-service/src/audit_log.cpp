@@ -308,6 +308,8 @@ std::optional<IssuedCard> AuditLog::find_card(const std::string& uuid) {
   return card;
 }
 
+std::uint64_t AuditLog::checkpoints() const noexcept { return checkpointer_->runs(); }
+
 void AuditLog::run() {
   constexpr std::size_t kMaxBatch = 512;
   std::vector<std::pair<Record, Done>> batch;

@@ -284,6 +284,7 @@ TEST(Invocation, MetricsEndpointIsPrometheusTextAndRefusesPost) {
   EXPECT_EQ(m.at("cds_invocations_total{outcome=\"rejected\"}"), 0);
   EXPECT_EQ(m.at("cds_audit_records_total"), 1);
   EXPECT_EQ(m.at("cds_audit_commits_total"), 1);
+  EXPECT_EQ(m.at("cds_audit_checkpoints_total"), 0);  // one record is far below the threshold
   EXPECT_EQ(m.at("cds_auth_failures_total"), 0);
   EXPECT_EQ(client.post("/metrics", "{}").result_int(), 405);
 }

@@ -92,6 +92,8 @@ class AuditLog {
   // well group commit is batching.
   std::uint64_t committed() const noexcept { return committed_.load(std::memory_order_relaxed); }
   std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
+  // WAL checkpoints run beside the writer (each syncs the WAL and the database file).
+  std::uint64_t checkpoints() const noexcept;
 
  private:
   struct Writer;  // the writer connection's prepared statements
