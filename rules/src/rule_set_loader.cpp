@@ -513,6 +513,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
     read_override_reasons(root.array("overrideReasons"), "overrideReasons", *rs);
     read_cards(root.object("cards"), *rs);
     read_texts(root.object("text"), *rs);
+    compile_plans(*rs);
   } catch (CheckFailure& e) {
     throw FileFailure{main->name, std::move(e.message)};
   }

@@ -74,6 +74,13 @@ struct PlanComponent {
   std::string text;
   std::string note;
   bool omit_when_keeping_cell_order = false;  // the kept cell order already is this component
+
+  // Compiled at load from the fields above and the "plan.component" text (compile_plans), so
+  // proposing the component per card is a copy, not a rebuild:
+  std::string line;  // "plan.component" rendered: what the component is, for descriptions
+  // The proposed ServiceRequest's members that depend only on rule data, in output order, with
+  // an empty subject reference and bodySite list that plan_create_actions fills in.
+  json::object service_request;
 };
 
 struct Plan {
@@ -167,5 +174,9 @@ struct TextKey {
   std::string_view placeholders;  // comma-separated names
 };
 std::span<const TextKey> required_text_keys() noexcept;
+
+// Fills in each plan component's compiled parts (PlanComponent::line, ::service_request); the
+// loader calls it once plans, products and texts are read (plan_builder.cpp).
+void compile_plans(RuleSet& rules);
 
 }  // namespace rules::detail
