@@ -43,6 +43,7 @@ class TermIndex {
   struct WordRef {
     std::uint32_t offset = 0;  // into pool_
     std::uint32_t size = 0;
+    std::uint32_t hash = 0;    // word_hash() of the word: most mismatches are told by it
   };
   // A term of one list that may start at a word with this entry's key.
   struct Entry {
@@ -64,7 +65,8 @@ class TermIndex {
 
   std::uint32_t add_pattern(const WordPattern& p);
   std::string_view word(WordRef w) const noexcept { return std::string_view(pool_).substr(w.offset, w.size); }
-  bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i) const noexcept;
+  // Whether p matches the tokens from i on; its words before `from` are known to match.
+  bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i, std::uint32_t from = 0) const noexcept;
   bool occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept;
   struct Scan;
   void consider(const Entry& e, std::size_t i, Scan& scan) const noexcept;
