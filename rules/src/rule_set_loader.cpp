@@ -514,6 +514,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
     read_cards(root.object("cards"), *rs);
     read_texts(root.object("text"), *rs);
     compile_plans(*rs);
+    compile_cards(*rs);
   } catch (CheckFailure& e) {
     throw FileFailure{main->name, std::move(e.message)};
   }

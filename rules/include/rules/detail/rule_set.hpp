@@ -88,6 +88,7 @@ struct Plan {
   std::vector<PlanComponent> components;
   std::string note;
   std::vector<std::string> evidence;  // keys into RuleSet::evidence
+  json::array card_links;  // compiled (compile_cards): the plan card's links for this type
 };
 
 struct Evidence {
@@ -109,6 +110,10 @@ struct CardStyle {
   std::string topic_code;
   std::string topic_display;
   std::vector<std::string> links;  // evidence keys
+
+  // Compiled at load (compile_cards) as card JSON, copied into each card rather than rebuilt:
+  json::array link_objects;      // the links above
+  json::array override_reasons;  // the reasons offered on this rule's cards, "system" left empty
 };
 
 }  // namespace rules::detail
@@ -178,5 +183,8 @@ std::span<const TextKey> required_text_keys() noexcept;
 // Fills in each plan component's compiled parts (PlanComponent::line, ::service_request); the
 // loader calls it once plans, products and texts are read (plan_builder.cpp).
 void compile_plans(RuleSet& rules);
+// Fills in the card JSON that depends only on rule data (CardStyle::link_objects,
+// ::override_reasons, Plan::card_links); called after compile_plans (card_builder.cpp).
+void compile_cards(RuleSet& rules);
 
 }  // namespace rules::detail
