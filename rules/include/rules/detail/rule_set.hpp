@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace rules::detail {
@@ -105,6 +106,14 @@ struct OverrideReason {
   std::vector<std::string> only_for;  // rule ids; empty = every card
 };
 
+// Text keys are looked up by std::string_view (the engine builds them in stack buffers), in a
+// hash table: a search tree compared long keys sharing their "cards.<rule>." prefix.
+struct TextKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+using TextMap = std::unordered_map<std::string, std::string, TextKeyHash, std::equal_to<>>;
+
 struct CardStyle {
   std::string indicator;
   std::string topic_code;
@@ -146,7 +155,7 @@ class RuleSet {
   std::string source_label, source_path, topic_system_path, override_reason_system_path;
   json::object default_body_site;
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
-  std::map<std::string, std::string, std::less<>> texts;
+  detail::TextMap texts;
   std::shared_ptr<EVP_MD> sha1;  // for card and suggestion ids (detail::Sha1), fetched at load
 
   const ValueSet& vs(Role r) const noexcept { return value_sets[role_index[static_cast<std::size_t>(r)]]; }
