@@ -236,9 +236,15 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     ++k;
   }
   // The first source (text, then each display) with a term of the role decides, as in text().
+  bool any_source = false;
   auto take = [&](std::string_view text) {
     if (text.empty()) return;
     const RoleHits& f = hits(text);
+    if (!any_source) {  // every role is still open: the first source's hits are the answer so far
+      h.term = f;
+      any_source = true;
+      return;
+    }
     for (std::size_t r = 0; r < kRoleCount; ++r)
       if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
   };
