@@ -122,7 +122,7 @@ std::size_t sample_hash(std::string_view text) noexcept {
     return v;
   };
   const std::size_t n = text.size();
-  const std::uint64_t head = n >= 8 ? bytes(0, 8) : bytes(0, n);
+  const std::uint64_t head = n >= 8 ? bytes(0, 8) : n > 0 ? bytes(0, n) : 0;
   const std::uint64_t tail = n >= 8 ? bytes(n - 8, 8) : 0;
   std::uint64_t h = (head ^ (n * 0x9E3779B97F4A7C15ULL)) * 0xFF51AFD7ED558CCDULL;
   h = (h ^ (h >> 29) ^ tail) * 0xC4CEB9FE1A85EC53ULL;

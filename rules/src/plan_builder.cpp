@@ -1,7 +1,6 @@
 #include "rules/detail/card_builder.hpp"
 #include "rules/detail/text_template.hpp"
 
-
 namespace rules::detail {
 namespace {
 
