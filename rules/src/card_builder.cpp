@@ -292,18 +292,12 @@ void reserve_detail(const CardInputs& in, json::string& detail, std::string_view
   detail.reserve(tmpl.size() + in.plan.size() + 2048);
 }
 
-// Why-lines and triggeredBy shared by the two order flag cards (and, for a single flagged
-// order, the plan card: kept in in.order_why for it).
+// Why-lines and triggeredBy shared by the two order flag cards.
 void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label, CardParts& p, Lines& lines) {
   add_unique(p.triggered_by, f.ref);
   render_to(new_line(in, lines), in.rules.text("why.order"),
             {{"ref", f.ref}, {"text", label}, {"matched", matched_label(in, f)}});
   knee_oa_lines(in, &f, lines, p.triggered_by);
-  if (in.order_why->order == nullptr) {
-    in.order_why->order = &f;
-    in.order_why->lines = lines;
-    in.order_why->triggered_by = json::array(p.triggered_by, in.sp);
-  }
 }
 
 // The detail of an order flag card: its template, then the why-lines.
@@ -408,8 +402,6 @@ json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFac
   render_to(p.summary, card_text(rules, kPlan, "summaryOrders"), {{"typeShort", type_short(in)}});
   Text orders(in.scratch);
   Lines lines(in.scratch);
-  // About a single flagged order the plan card says what its flag card said (order_why).
-  const bool same_as_flag_card = flagged.size() == 1 && in.order_why->order == flagged.front();
   for (const OrderFacts* f : flagged) {
     if (!p.subject.empty()) p.subject += ',';
     p.subject += f->ref.view();
@@ -419,17 +411,11 @@ json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFac
     orders += " (";
     orders += f->ref.view();
     orders += ")";
-    if (same_as_flag_card) continue;
     add_unique(p.triggered_by, f->ref);
     render_to(new_line(in, lines), rules.text("why.order"),
               {{"ref", f->ref}, {"text", label}, {"matched", matched_label(in, *f)}});
   }
-  if (same_as_flag_card) {
-    lines = in.order_why->lines;
-    p.triggered_by = json::array(in.order_why->triggered_by, in.sp);
-  } else {
-    knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
-  }
+  knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
   patient_type_line(in, lines);
   reserve_detail(in, p.detail, card_text(rules, kPlan, "detailOrders"));
   render_to(p.detail, card_text(rules, kPlan, "detailOrders"),

@@ -99,9 +99,8 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   std::string_view base(options.base_url);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   Sha1 ids(rules.sha1.get());
-  OrderWhy order_why(&scratch);
   CardInputs in{rules,    options, base, context_string(input, "patientId"), typing, knee_oa, options.storage,
-                &scratch, {},      &ids, &order_why};
+                &scratch, {},      &ids};
   const Text plan = plan_markdown(in);
   in.plan = plan;
 

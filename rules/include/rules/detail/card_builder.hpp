@@ -11,15 +11,6 @@ namespace rules::detail {
 
 using Text = std::pmr::string;  // card text being assembled, on CardInputs::scratch
 
-// The why-lines a flag card wrote about its order, and the references they rest on, kept for
-// the plan card: about a single flagged order it says the same, so it copies them.
-struct OrderWhy {
-  explicit OrderWhy(std::pmr::memory_resource* scratch) : lines(scratch) {}
-  const OrderFacts* order = nullptr;  // null until a flag card has written them
-  std::pmr::vector<Text> lines;
-  json::array triggered_by;  // in the cards' storage
-};
-
 // Everything a card needs beyond the one order or injection it is about.
 struct CardInputs {
   const RuleSet& rules;
@@ -32,7 +23,6 @@ struct CardInputs {
   std::pmr::memory_resource* scratch;
   std::string_view plan;        // plan_markdown(), rendered once for every card
   Sha1* ids;                    // card and suggestion uuids
-  OrderWhy* order_why;          // the first flag card's why-lines, for the plan card
 };
 
 json::object donor_card(const CardInputs& in, const OrderFacts& order);
