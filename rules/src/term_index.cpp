@@ -86,8 +86,12 @@ void TermIndex::freeze() {
     std::size_t at = slot.hash & mask;
     while (table.slots[at].begin != table.slots[at].end) at = (at + 1) & mask;
     table.slots[at] = slot;
-    if (pending_[i].prefix) prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
-    else exact_filter_.set(slot.hash % kFilterBits);
+    if (pending_[i].prefix) {
+      prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
+      prefix_filter_.set(slot.hash % kFilterBits);
+    } else {
+      exact_filter_.set(slot.hash % kFilterBits);
+    }
     if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
     i = j;
@@ -167,6 +171,7 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
     for (std::uint32_t len : prefix_lengths_) {
       if (len > w.size()) break;
       for (; hashed < len; ++hashed) h = word_hash_step(h, w[hashed]);
+      if (!prefix_filter_.test(h % kFilterBits)) continue;
       if (const Slot* s = prefix_.find(w.substr(0, len), h, pool_))
         for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     }

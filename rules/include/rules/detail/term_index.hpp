@@ -80,11 +80,11 @@ class TermIndex {
   std::vector<Entry> entries_;
   Table exact_, prefix_;
   std::vector<std::uint32_t> prefix_lengths_;
-  std::bitset<256> prefix_first_bytes_;
-  // Low bits of the hashes of exact_'s keys: most words of a text start no term and are
+  std::bitset<256> prefix_first_bytes_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
+  // Low bits of the hashes of each table's keys: most words of a text start no term and are
   // rejected by one bit test, without probing the table.
   static constexpr std::size_t kFilterBits = 4096;
-  std::bitset<kFilterBits> exact_filter_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
+  std::bitset<kFilterBits> exact_filter_, prefix_filter_;
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.
