@@ -144,49 +144,47 @@ void append_why(const CardInputs& in, json::string& detail, const Lines& lines) 
   }
 }
 
+// A copy of the rule's compiled override reasons, with this service's code system.
 json::array override_reasons(const CardInputs& in, std::string_view rule) {
-  json::array out(in.sp);
+  json::array out(in.rules.card_styles.find(rule)->second.override_reasons, in.sp);
   const json::string system = concat(in.sp, in.base_url, in.rules.override_reason_system_path);
-  for (const OverrideReason& r : in.rules.override_reasons) {
-    if (!r.only_for.empty() && std::find(r.only_for.begin(), r.only_for.end(), rule) == r.only_for.end()) continue;
-    json::object o(in.sp);
-    o.reserve(3);
-    o.emplace("code", r.code);
-    o.emplace("system", system);
-    o.emplace("display", r.display);
-    out.push_back(std::move(o));
-  }
+  for (json::value& r : out) r.as_object().at("system") = system;
   return out;
 }
 
 // Calls f(evidence) for the card's links: the rule's own, then (plan card) the typed plan's
 // evidence not already among them.
 template <typename F>
-void for_each_link(const CardInputs& in, std::string_view rule, F&& f) {
-  const std::vector<std::string>& own = in.rules.card_styles.find(rule)->second.links;
-  for (const std::string& k : own) f(*in.rules.find_evidence(k));
-  if (rule != kPlan) return;
-  if (const Plan* plan = in.rules.plan_for(in.typing.type))
-    for (std::size_t i = 0; i < plan->evidence.size(); ++i) {
-      const std::string& k = plan->evidence[i];
-      const bool seen = std::find(own.begin(), own.end(), k) != own.end() ||
-                        std::find(plan->evidence.begin(), plan->evidence.begin() + static_cast<std::ptrdiff_t>(i), k) !=
-                            plan->evidence.begin() + static_cast<std::ptrdiff_t>(i);
-      if (!seen) f(*in.rules.find_evidence(k));
-    }
+void for_each_link(const RuleSet& rules, std::string_view rule, const Plan* plan, F&& f) {
+  const std::vector<std::string>& own = rules.card_styles.find(rule)->second.links;
+  for (const std::string& k : own) f(*rules.find_evidence(k));
+  if (rule != kPlan || plan == nullptr) return;
+  for (std::size_t i = 0; i < plan->evidence.size(); ++i) {
+    const std::string& k = plan->evidence[i];
+    const bool seen = std::find(own.begin(), own.end(), k) != own.end() ||
+                      std::find(plan->evidence.begin(), plan->evidence.begin() + static_cast<std::ptrdiff_t>(i), k) !=
+                          plan->evidence.begin() + static_cast<std::ptrdiff_t>(i);
+    if (!seen) f(*rules.find_evidence(k));
+  }
 }
 
-json::array links(const CardInputs& in, std::string_view rule) {
-  json::array out(in.sp);
-  for_each_link(in, rule, [&](const Evidence& e) {
-    json::object o(in.sp);
-    o.reserve(3);
-    o.emplace("label", e.label);
-    o.emplace("url", e.url);
-    o.emplace("type", "absolute");
-    out.push_back(std::move(o));
+template <typename F>
+void for_each_link(const CardInputs& in, std::string_view rule, F&& f) {
+  for_each_link(in.rules, rule, in.rules.plan_for(in.typing.type), std::forward<F>(f));
+}
+
+json::array link_objects(const RuleSet& rules, std::string_view rule, const Plan* plan) {
+  json::array out;
+  for_each_link(rules, rule, plan, [&](const Evidence& e) {
+    out.push_back(json::object{{"label", e.label}, {"url", e.url}, {"type", "absolute"}});
   });
   return out;
+}
+
+// A copy of the card's compiled links.
+json::array links(const CardInputs& in, std::string_view rule) {
+  const Plan* plan = rule == kPlan ? in.rules.plan_for(in.typing.type) : nullptr;
+  return json::array(plan != nullptr ? plan->card_links : in.rules.card_styles.find(rule)->second.link_objects, in.sp);
 }
 
 Text evidence_markdown(const CardInputs& in) {
@@ -490,6 +488,17 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   target.reason = inj.reason_concept;
   plan_suggestion(in, p, target);
   return assemble(in, std::move(p));
+}
+
+void compile_cards(RuleSet& rules) {
+  for (auto& [rule, style] : rules.card_styles) {
+    style.link_objects = link_objects(rules, rule, nullptr);
+    style.override_reasons.clear();
+    for (const OverrideReason& r : rules.override_reasons)
+      if (r.only_for.empty() || std::find(r.only_for.begin(), r.only_for.end(), rule) != r.only_for.end())
+        style.override_reasons.push_back(json::object{{"code", r.code}, {"system", ""}, {"display", r.display}});
+  }
+  for (Plan& plan : rules.plans) plan.card_links = link_objects(rules, kPlan, &plan);
 }
 
 }  // namespace rules::detail

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <functional>
 
 namespace rules::detail {
 namespace {
@@ -111,27 +110,48 @@ std::string reference_of(const json::object& r) {
   return ref;
 }
 
-const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
-  // Fibonacci hashing of the address: strings of one JSON document sit close together.
-  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(text.data()) * 0x9E3779B97F4A7C15ULL;
-  static_assert(kAddressSlots == 128);
-  TextHits& near = by_address_[address >> 57];
-  if (near.data == text.data() && near.size == text.size()) return near.first;
+namespace {
 
-  const std::size_t hash = std::hash<std::string_view>{}(text);
-  TextHits& slot = by_content_[hash % kContentSlots];
-  const bool same = slot.data != nullptr && slot.hash == hash && slot.size == text.size() &&
-                    (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0);
-  if (!same) {
-    scratch_.assign(text);
-    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, slot.first);
-    slot.data = text.data();
-    slot.size = text.size();
-    slot.hash = hash;
+// A hash of a text's length and its first and last 8 bytes, for the content cache: a full hash
+// cost as much as a tenth of the scan it saves. Texts that differ only in the middle share a
+// hash, which costs a compare, and at worst a re-scan, never a wrong answer.
+std::size_t sample_hash(std::string_view text) noexcept {
+  auto bytes = [&](std::size_t at, std::size_t n) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, text.data() + at, n);
+    return v;
+  };
+  const std::size_t n = text.size();
+  const std::uint64_t head = n >= 8 ? bytes(0, 8) : n > 0 ? bytes(0, n) : 0;
+  const std::uint64_t tail = n >= 8 ? bytes(n - 8, 8) : 0;
+  std::uint64_t h = (head ^ (n * 0x9E3779B97F4A7C15ULL)) * 0xFF51AFD7ED558CCDULL;
+  h = (h ^ (h >> 29) ^ tail) * 0xC4CEB9FE1A85EC53ULL;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+}  // namespace
+
+const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
+  // Open addressing from the text's home slot. When kContentProbes slots in a row hold other
+  // texts (a very large request), the home slot is re-used: a re-scan later at worst.
+  const std::size_t hash = sample_hash(text);
+  TextHits* target = &by_content_[hash % kContentSlots];
+  for (std::size_t k = 0; k < kContentProbes; ++k) {
+    TextHits& slot = by_content_[(hash + k) % kContentSlots];
+    if (slot.data == nullptr) {
+      target = &slot;
+      break;
+    }
+    if (slot.hash == hash && slot.size == text.size() &&
+        (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0))
+      return slot.first;
   }
-  near = slot;
-  near.data = text.data();
-  return near.first;
+  scratch_.assign(text);
+  rules_.term_index.scan(scratch_.tokens(), rules_.matcher, target->first);
+  target->data = text.data();
+  target->size = text.size();
+  target->hash = hash;
+  return target->first;
 }
 
 ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
@@ -216,9 +236,15 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     ++k;
   }
   // The first source (text, then each display) with a term of the role decides, as in text().
+  bool any_source = false;
   auto take = [&](std::string_view text) {
     if (text.empty()) return;
     const RoleHits& f = hits(text);
+    if (!any_source) {  // every role is still open: the first source's hits are the answer so far
+      h.term = f;
+      any_source = true;
+      return;
+    }
     for (std::size_t r = 0; r < kRoleCount; ++r)
       if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
   };

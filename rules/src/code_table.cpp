@@ -130,6 +130,7 @@ void CodeIndex::freeze() {
     std::size_t at = hash & m;
     while (t.slots[at].mask != 0) at = (at + 1) & m;
     t.slots[at] = slot;
+    filter_.set(hash % kFilterBits);
     longest_ = std::max(longest_, p.upper.size());
     if (p.prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), p.upper.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(p.upper.size()));
@@ -155,12 +156,15 @@ CodeIndex::Mask CodeIndex::find(int system, std::string_view code) const noexcep
     for (; hashed < len; ++hashed) h = code_hash_step(h, folded[hashed]);
     return h;
   };
+  auto lookup = [&](const Table& table, std::string_view key, std::uint64_t hash) {
+    if (!filter_.test(hash % kFilterBits)) return;
+    if (const Slot* s = table.find(system, key, hash, pool_)) m |= s->mask;
+  };
   for (std::uint32_t len : prefix_lengths_) {
     if (len > n) break;
-    if (const Slot* s = prefix_.find(system, folded.substr(0, len), hash_to(len), pool_)) m |= s->mask;
+    lookup(prefix_, folded.substr(0, len), hash_to(len));
   }
-  if (code.size() <= longest_)
-    if (const Slot* s = exact_.find(system, folded, hash_to(n), pool_)) m |= s->mask;
+  if (code.size() <= longest_) lookup(exact_, folded, hash_to(n));
   return m;
 }
 

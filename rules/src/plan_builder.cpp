@@ -1,19 +1,34 @@
 #include "rules/detail/card_builder.hpp"
 #include "rules/detail/text_template.hpp"
 
-#include <charconv>
-
 namespace rules::detail {
 namespace {
 
-void component_line_to(Text& out, const RuleSet& rules, const PlanComponent& c) {
-  char sessions[16], weeks[16];
-  const auto s = std::to_chars(sessions, sessions + sizeof sessions, c.sessions).ptr - sessions;
-  const auto w = std::to_chars(weeks, weeks + sizeof weeks, c.every_weeks).ptr - weeks;
-  render_to(out, rules.text("plan.component"),
-            {{"text", c.text},
-             {"sessions", std::string_view(sessions, static_cast<std::size_t>(s))},
-             {"weeks", std::string_view(weeks, static_cast<std::size_t>(w))}});
+// "plan.component" for one component: what it is, in the plan and in create descriptions.
+std::string component_line(const RuleSet& rules, const PlanComponent& c) {
+  return render(rules.text("plan.component"),
+                {{"text", c.text}, {"sessions", std::to_string(c.sessions)}, {"weeks", std::to_string(c.every_weeks)}});
+}
+
+// The members of a proposed ServiceRequest that depend only on rule data, in output order; the
+// subject reference and the bodySite list are left empty for plan_create_actions.
+json::object service_request_of(const RuleSet& rules, const PlanComponent& c) {
+  const Product& product = rules.products.find(c.product)->second;  // checked at load
+  json::object code;
+  code.emplace("text", c.text);
+  if (product.coding) code.emplace("coding", json::array{*product.coding});
+  json::object sr;
+  sr.reserve(10);
+  sr.emplace("resourceType", "ServiceRequest");
+  sr.emplace("status", "draft");
+  sr.emplace("intent", "proposal");
+  sr.emplace("code", std::move(code));
+  sr.emplace("subject", json::object{{"reference", ""}});
+  sr.emplace("occurrenceTiming",
+             json::object{{"repeat", json::object{{"count", c.sessions}, {"period", c.every_weeks}, {"periodUnit", "wk"}}}});
+  sr.emplace("bodySite", json::array());
+  sr.emplace("note", json::array{json::object{{"text", c.note}}});
+  return sr;
 }
 
 template <typename Strings>
@@ -33,6 +48,14 @@ json::array one(json::value v, const json::storage_ptr& sp) {
 }
 
 }  // namespace
+
+void compile_plans(RuleSet& rules) {
+  for (Plan& plan : rules.plans)
+    for (PlanComponent& c : plan.components) {
+      c.line = component_line(rules, c);
+      c.service_request = service_request_of(rules, c);
+    }
+}
 
 json::object clean_concept(const json::object* concept_json, json::storage_ptr sp) {
   json::object out(sp);
@@ -65,7 +88,7 @@ Text plan_markdown(const CardInputs& in) {
   for (const PlanComponent& c : plan->components) {
     if (!components.empty()) components += '\n';
     components += "- ";
-    component_line_to(components, rules, c);
+    components += c.line;
   }
   InlineString<32> label_key;
   label_key.assign("typeLabel.");
@@ -106,33 +129,10 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
 
   for (const PlanComponent& c : plan->components) {
     if (target.keep_cell_order && c.omit_when_keeping_cell_order) continue;
-    const Product& product = rules.products.find(c.product)->second;  // checked at load
-    json::object code(sp);
-    code.emplace("text", c.text);
-    if (product.coding) code.emplace("coding", one(json::value(*product.coding, sp), sp));
-
-    json::object repeat(sp);
-    repeat.reserve(3);
-    repeat.emplace("count", c.sessions);
-    repeat.emplace("period", c.every_weeks);
-    repeat.emplace("periodUnit", "wk");
-    json::object timing(sp);
-    timing.emplace("repeat", std::move(repeat));
-    json::object subject_ref(sp);
-    subject_ref.emplace("reference", std::string_view(subject));
-    json::object note(sp);
-    note.emplace("text", c.note);
-
-    json::object sr(sp);
-    sr.reserve(10);
-    sr.emplace("resourceType", "ServiceRequest");
-    sr.emplace("status", "draft");
-    sr.emplace("intent", "proposal");
-    sr.emplace("code", std::move(code));
-    sr.emplace("subject", std::move(subject_ref));
-    sr.emplace("occurrenceTiming", std::move(timing));
-    sr.emplace("bodySite", one(share(site), sp));
-    sr.emplace("note", one(std::move(note), sp));
+    // A copy of the compiled request (no key checks), completed with this patient's parts.
+    json::object sr(c.service_request, sp);
+    sr.at("subject").as_object().at("reference") = std::string_view(subject);
+    sr.at("bodySite").as_array().push_back(share(site));
     if (!reason.empty()) sr.emplace("reasonCode", one(share(reason), sp));
     --remaining;
     if (!target.replaces.empty()) {
@@ -141,10 +141,8 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
       sr.emplace("replaces", one(std::move(replaced), sp));
     }
 
-    Text line(in.scratch);
-    component_line_to(line, rules, c);
     json::string description(sp);
-    render_to(description, description_template, {{"component", line}});
+    render_to(description, description_template, {{"component", c.line}});
     json::object action(sp);
     action.reserve(3);
     action.emplace("type", "create");

@@ -360,7 +360,7 @@ void read_cards(const Checked& c, RuleSet& rs) {
   }
 }
 
-void flatten_texts(const json::object& o, const std::string& prefix, std::map<std::string, std::string, std::less<>>& out) {
+void flatten_texts(const json::object& o, const std::string& prefix, TextMap& out) {
   for (const auto& kv : o) {
     const std::string key = prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
     if (const auto* child = kv.value().if_object()) flatten_texts(*child, key, out);
@@ -389,14 +389,16 @@ void read_texts(const Checked& t, RuleSet& rs) {
     }
   }
   // Kind names are needed for every kind a threshold counts; other kinds may be named too.
-  for (const auto& kv : rs.texts) {
-    if (known.contains(kv.first)) continue;
-    if (kv.first.starts_with("kind.")) {
-      const std::string name = kv.first.substr(5);
-      role_or_fail(name, join_path("text", kv.first));
+  std::vector<std::string_view> keys;  // in order, so the first bad key reported does not depend on hashing
+  for (const auto& kv : rs.texts) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  for (std::string_view key : keys) {
+    if (known.contains(key)) continue;
+    if (key.starts_with("kind.")) {
+      role_or_fail(key.substr(5), join_path("text", key));
       continue;
     }
-    fail(join_path("text", kv.first), "unknown text key (the engine never uses it)");
+    fail(join_path("text", key), "unknown text key (the engine never uses it)");
   }
   auto need_kind = [&](const std::vector<Role>& kinds, std::string_view path) {
     for (Role r : kinds) {
@@ -513,6 +515,8 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
     read_override_reasons(root.array("overrideReasons"), "overrideReasons", *rs);
     read_cards(root.object("cards"), *rs);
     read_texts(root.object("text"), *rs);
+    compile_plans(*rs);
+    compile_cards(*rs);
   } catch (CheckFailure& e) {
     throw FileFailure{main->name, std::move(e.message)};
   }

@@ -30,7 +30,7 @@ std::uint32_t TermIndex::add_pattern(const WordPattern& p) {
   out.word_count = static_cast<std::uint32_t>(p.words.size());
   out.prefix_last = p.prefix_last;
   for (const std::string& w : p.words) {
-    words_.push_back(WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(w.size())});
+    words_.push_back(WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(w.size()), word_hash(w)});
     pool_.append(w);
   }
   patterns_.push_back(out);
@@ -76,7 +76,7 @@ void TermIndex::freeze() {
     const std::string& key = pending_[i].key;
     Slot slot;
     slot.hash = hash_word(key);
-    slot.key = WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(key.size())};
+    slot.key = WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(key.size()), word_hash(key)};
     pool_.append(key);
     slot.begin = static_cast<std::uint32_t>(entries_.size());
     for (std::size_t k = i; k < j; ++k) entries_.push_back(pending_[k].entry);
@@ -86,8 +86,12 @@ void TermIndex::freeze() {
     std::size_t at = slot.hash & mask;
     while (table.slots[at].begin != table.slots[at].end) at = (at + 1) & mask;
     table.slots[at] = slot;
-    if (pending_[i].prefix) prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
-    else exact_filter_.set(slot.hash % kFilterBits);
+    if (pending_[i].prefix) {
+      prefix_first_bytes_.set(static_cast<unsigned char>(key.front()));
+      prefix_filter_.set(slot.hash % kFilterBits);
+    } else {
+      exact_filter_.set(slot.hash % kFilterBits);
+    }
     if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
     i = j;
@@ -97,14 +101,18 @@ void TermIndex::freeze() {
   pending_.shrink_to_fit();
 }
 
-bool TermIndex::matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i) const noexcept {
+bool TermIndex::matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i,
+                           std::uint32_t from) const noexcept {
   if (i + p.word_count > tokens.size()) return false;
-  for (std::uint32_t k = 0; k < p.word_count; ++k) {
+  for (std::uint32_t k = from; k < p.word_count; ++k) {
     if (k > 0 && tokens[i + k - 1].gap_after != Gap::join) return false;
-    const std::string_view w = word(words_[p.first_word + k]);
-    const std::string_view t = tokens[i + k].word;
-    const bool ok = (p.prefix_last && k + 1 == p.word_count) ? t.starts_with(w) : t == w;
-    if (!ok) return false;
+    const WordRef& ref = words_[p.first_word + k];
+    const Token& t = tokens[i + k];
+    if (p.prefix_last && k + 1 == p.word_count) {
+      if (!t.word.starts_with(word(ref))) return false;
+    } else if (t.hash != ref.hash || t.word != word(ref)) {
+      return false;
+    }
   }
   return true;
 }
@@ -135,7 +143,9 @@ struct TermIndex::Scan {
 
 void TermIndex::consider(const Entry& e, std::size_t i, Scan& scan) const noexcept {
   if (e.list >= scan.first.size() || e.term >= scan.first[e.list]) return;  // an earlier term of the list occurs
-  if (!matches_at(patterns_[e.pattern], scan.tokens, i) || scan.negated(i)) return;
+  // The entry was found by its pattern's first word (or, for a one-word prefix term, the
+  // prefix): matching goes on from the second word.
+  if (!matches_at(patterns_[e.pattern], scan.tokens, i, 1) || scan.negated(i)) return;
   if (e.requires_begin != e.requires_end) {
     bool found = false;
     for (std::uint32_t r = e.requires_begin; r < e.requires_end && !found; ++r)
@@ -161,6 +171,7 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
     for (std::uint32_t len : prefix_lengths_) {
       if (len > w.size()) break;
       for (; hashed < len; ++hashed) h = word_hash_step(h, w[hashed]);
+      if (!prefix_filter_.test(h % kFilterBits)) continue;
       if (const Slot* s = prefix_.find(w.substr(0, len), h, pool_))
         for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     }

@@ -40,7 +40,8 @@ bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& nam
 }
 
 Cut shorten_cut(std::string_view text, std::size_t limit) noexcept {
-  if (code_points(text) < limit) return {text.size(), false};
+  // A text has no more code points than bytes: most are short enough without counting.
+  if (text.size() < limit || code_points(text) < limit) return {text.size(), false};
   // Leave room for the ellipsis; prefer cutting at the last space in the final fifth.
   std::size_t end = offset_of(text, limit > 2 ? limit - 2 : 0);
   const std::size_t space = text.substr(0, end).rfind(' ');

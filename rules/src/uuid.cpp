@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace rules::detail {
@@ -22,14 +23,29 @@ Sha1::Sha1(const EVP_MD* sha1) : md_(sha1), ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_f
 }
 
 UuidText Sha1::uuid_v5_of_parts(std::initializer_list<std::string_view> parts) {
-  EVP_MD_CTX* ctx = ctx_.get();
-  bool ok = EVP_DigestInit_ex(ctx, md_, nullptr) == 1 && EVP_DigestUpdate(ctx, kNamespace.data(), kNamespace.size()) == 1;
+  // The namespace and the joined name in one buffer, so OpenSSL is called once per step rather
+  // than once per part: each EVP call costs more than hashing a few dozen bytes. Names are
+  // short (a seed, a rule id, references); a longer one goes to the heap.
+  std::size_t size = kNamespace.size();
+  for (std::string_view p : parts) size += p.size() + 1;
+  std::array<char, 512> local;
+  std::string heap;
+  char* buf = local.data();
+  if (size > local.size()) {
+    heap.resize(size);
+    buf = heap.data();
+  }
+  std::memcpy(buf, kNamespace.data(), kNamespace.size());
+  std::size_t n = kNamespace.size();
   bool first = true;
   for (std::string_view p : parts) {
-    if (!first) ok = ok && EVP_DigestUpdate(ctx, "/", 1) == 1;
-    ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+    if (!first) buf[n++] = '/';
+    if (!p.empty()) std::memcpy(buf + n, p.data(), p.size());
+    n += p.size();
     first = false;
   }
+  EVP_MD_CTX* ctx = ctx_.get();
+  const bool ok = EVP_DigestInit_ex(ctx, md_, nullptr) == 1 && EVP_DigestUpdate(ctx, buf, n) == 1;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (!(ok && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len >= 16)) throw std::runtime_error("SHA-1 failed");

@@ -16,8 +16,18 @@ namespace json = boost::json;
 // Type-checked field access: a missing field and a field of the wrong type both read as
 // "absent" here. Wrong types are reported separately by fhir::validate() so that the hot
 // path never throws and never touches a value of the wrong kind.
+//
+// FHIR objects have a handful of members, so a linear search inlined here, with the key's
+// length known at the call site (a literal), is several times cheaper than
+// json::object::if_contains (an out-of-line search comparing keys with memcmp calls). Large
+// objects still use the object's own index. Keys are unique, so both find the same member.
+inline constexpr std::size_t kLinearFieldSearchMax = 24;
 inline const json::value* field(const json::object* o, std::string_view key) noexcept {
-  return o ? o->if_contains(key) : nullptr;
+  if (o == nullptr) return nullptr;
+  if (o->size() > kLinearFieldSearchMax) return o->if_contains(key);
+  for (const json::key_value_pair& kv : *o)
+    if (std::string_view(kv.key()) == key) return &kv.value();
+  return nullptr;
 }
 inline const json::object* object_field(const json::object* o, std::string_view key) noexcept {
   const json::value* v = field(o, key);

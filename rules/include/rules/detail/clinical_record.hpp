@@ -46,7 +46,7 @@ void reference_of(const json::object& resource, Reference& out);
 // CodeableConcept's codes are looked up once for every role (RuleSet::code_index); the answers
 // are cached, so asking about the same text or concept for another role is a table lookup. No
 // heap allocation (texts of over TokenizedText::kInlineChars bytes aside); the caches make the
-// object about 45 KiB: one per evaluation, on the stack.
+// object about 40 KiB: one per evaluation, on the stack.
 class ConceptMatcher {
  public:
   explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
@@ -83,13 +83,11 @@ class ConceptMatcher {
     std::size_t hash = 0;
     RoleHits first;  // valid when data != nullptr
   };
-  // Two direct-mapped caches; a collision only costs a re-scan. By address first: the same
-  // text is asked about for many roles in a row, and the request does not change during an
-  // evaluation, so the same address and length is the same text. Then by content: EHR data
-  // repeats texts such as "Right knee" in many resources. The cached views point into the
-  // request, which outlives the matcher.
-  static constexpr std::size_t kAddressSlots = 128;
+  // The scanned texts, by content: EHR data repeats texts such as "Right knee" in many
+  // resources, and the rules ask about one text for several roles. The cached views point into
+  // the request, which outlives the matcher.
   static constexpr std::size_t kContentSlots = 256;
+  static constexpr std::size_t kContentProbes = 8;
   const RoleHits& hits(std::string_view text);
 
   // What a CodeableConcept matches, for every role at once: the first coding whose code is in
@@ -116,7 +114,6 @@ class ConceptMatcher {
   int last_system_index_ = SystemTable::unknown;
   bool has_last_system_ = false;
   TokenizedText scratch_;
-  std::array<TextHits, kAddressSlots> by_address_;
   std::array<TextHits, kContentSlots> by_content_;
   std::array<ConceptHits, kConceptSlots> concepts_;
   ConceptHits none_;  // for a missing concept

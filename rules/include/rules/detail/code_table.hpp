@@ -4,6 +4,7 @@
 // onto one canonical URL at load time, so matching is an integer compare plus a code compare.
 #include "fhir/coding.hpp"
 
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -85,6 +86,10 @@ class CodeIndex {
     Mask mask;
   };
   Table exact_, prefix_;
+  // Low bits of the hashes of both tables' keys: most codes of a request are in no value set
+  // and are rejected by a bit test per lookup, without probing a table.
+  static constexpr std::size_t kFilterBits = 4096;
+  std::bitset<kFilterBits> filter_;
   std::vector<std::uint32_t> prefix_lengths_;
   std::size_t longest_ = 0;  // longest code in either table
   std::string pool_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace rules::detail {
@@ -74,6 +75,13 @@ struct PlanComponent {
   std::string text;
   std::string note;
   bool omit_when_keeping_cell_order = false;  // the kept cell order already is this component
+
+  // Compiled at load from the fields above and the "plan.component" text (compile_plans), so
+  // proposing the component per card is a copy, not a rebuild:
+  std::string line;  // "plan.component" rendered: what the component is, for descriptions
+  // The proposed ServiceRequest's members that depend only on rule data, in output order, with
+  // an empty subject reference and bodySite list that plan_create_actions fills in.
+  json::object service_request;
 };
 
 struct Plan {
@@ -81,6 +89,7 @@ struct Plan {
   std::vector<PlanComponent> components;
   std::string note;
   std::vector<std::string> evidence;  // keys into RuleSet::evidence
+  json::array card_links;  // compiled (compile_cards): the plan card's links for this type
 };
 
 struct Evidence {
@@ -97,11 +106,23 @@ struct OverrideReason {
   std::vector<std::string> only_for;  // rule ids; empty = every card
 };
 
+// Text keys are looked up by std::string_view (the engine builds them in stack buffers), in a
+// hash table: a search tree compared long keys sharing their "cards.<rule>." prefix.
+struct TextKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+using TextMap = std::unordered_map<std::string, std::string, TextKeyHash, std::equal_to<>>;
+
 struct CardStyle {
   std::string indicator;
   std::string topic_code;
   std::string topic_display;
   std::vector<std::string> links;  // evidence keys
+
+  // Compiled at load (compile_cards) as card JSON, copied into each card rather than rebuilt:
+  json::array link_objects;      // the links above
+  json::array override_reasons;  // the reasons offered on this rule's cards, "system" left empty
 };
 
 }  // namespace rules::detail
@@ -134,7 +155,7 @@ class RuleSet {
   std::string source_label, source_path, topic_system_path, override_reason_system_path;
   json::object default_body_site;
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
-  std::map<std::string, std::string, std::less<>> texts;
+  detail::TextMap texts;
   std::shared_ptr<EVP_MD> sha1;  // for card and suggestion ids (detail::Sha1), fetched at load
 
   const ValueSet& vs(Role r) const noexcept { return value_sets[role_index[static_cast<std::size_t>(r)]]; }
@@ -167,5 +188,12 @@ struct TextKey {
   std::string_view placeholders;  // comma-separated names
 };
 std::span<const TextKey> required_text_keys() noexcept;
+
+// Fills in each plan component's compiled parts (PlanComponent::line, ::service_request); the
+// loader calls it once plans, products and texts are read (plan_builder.cpp).
+void compile_plans(RuleSet& rules);
+// Fills in the card JSON that depends only on rule data (CardStyle::link_objects,
+// ::override_reasons, Plan::card_links); called after compile_plans (card_builder.cpp).
+void compile_cards(RuleSet& rules);
 
 }  // namespace rules::detail

@@ -43,6 +43,7 @@ class TermIndex {
   struct WordRef {
     std::uint32_t offset = 0;  // into pool_
     std::uint32_t size = 0;
+    std::uint32_t hash = 0;    // word_hash() of the word: most mismatches are told by it
   };
   // A term of one list that may start at a word with this entry's key.
   struct Entry {
@@ -64,7 +65,8 @@ class TermIndex {
 
   std::uint32_t add_pattern(const WordPattern& p);
   std::string_view word(WordRef w) const noexcept { return std::string_view(pool_).substr(w.offset, w.size); }
-  bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i) const noexcept;
+  // Whether p matches the tokens from i on; its words before `from` are known to match.
+  bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i, std::uint32_t from = 0) const noexcept;
   bool occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept;
   struct Scan;
   void consider(const Entry& e, std::size_t i, Scan& scan) const noexcept;
@@ -78,11 +80,11 @@ class TermIndex {
   std::vector<Entry> entries_;
   Table exact_, prefix_;
   std::vector<std::uint32_t> prefix_lengths_;
-  std::bitset<256> prefix_first_bytes_;
-  // Low bits of the hashes of exact_'s keys: most words of a text start no term and are
+  std::bitset<256> prefix_first_bytes_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
+  // Low bits of the hashes of each table's keys: most words of a text start no term and are
   // rejected by one bit test, without probing the table.
   static constexpr std::size_t kFilterBits = 4096;
-  std::bitset<kFilterBits> exact_filter_;  // first bytes of prefix_ keys: most words skip prefix_ lookups
+  std::bitset<kFilterBits> exact_filter_, prefix_filter_;
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.

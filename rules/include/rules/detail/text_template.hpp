@@ -5,6 +5,7 @@
 // The *_to functions append to any string with append(string_view) and push_back(char): a
 // std::string, a std::pmr::string on a per-evaluation arena, or a boost::json::string in the
 // cards' own storage, so card text is written where it ends up, without temporaries.
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -70,6 +71,18 @@ inline std::string shorten(std::string_view text, std::size_t limit) {
   return out;
 }
 
+// What markdown_text_to() does with each byte: keeps it, turns it into a space (control
+// characters, line breaks) or backslash-escapes it (markdown punctuation). A table, so the
+// common case - a plain character - is one load and one test.
+enum class MarkdownByte : std::uint8_t { plain, control, punctuation };
+inline constexpr auto kMarkdownBytes = [] {
+  std::array<MarkdownByte, 256> t{};
+  for (int i = 0; i < 0x20; ++i) t[static_cast<std::size_t>(i)] = MarkdownByte::control;
+  t[0x7F] = MarkdownByte::control;
+  for (unsigned char c : std::string_view("\\`*_{}[]<>()#!|~")) t[c] = MarkdownByte::punctuation;
+  return t;
+}();
+
 // EHR free text made safe to embed in card markdown: control characters and line breaks become
 // spaces, markdown punctuation is backslash-escaped (no links, images or HTML can be injected
 // into a card), and the text is cut to `max_chars` code points with an ellipsis.
@@ -81,26 +94,15 @@ void markdown_text_to(String& out, std::string_view text, std::size_t max_chars 
   auto escape = [&](std::string_view part) {
     std::size_t run = 0;  // start of the pending run of plain characters
     for (std::size_t i = 0; i < part.size(); ++i) {
-      const char ch = part[i];
-      const auto u = static_cast<unsigned char>(ch);
-      const bool control = u < 0x20 || u == 0x7F;
-      bool markdown = false;
-      switch (ch) {
-        case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '<': case '>':
-        case '(': case ')': case '#': case '!': case '|': case '~':
-          markdown = true;
-          break;
-        default:
-          break;
-      }
-      if (!control && !markdown) continue;
+      const MarkdownByte kind = kMarkdownBytes[static_cast<unsigned char>(part[i])];
+      if (kind == MarkdownByte::plain) continue;
       out.append(part.substr(run, i - run));
       run = i + 1;
-      if (control) {
+      if (kind == MarkdownByte::control) {
         if (out.size() == start || out.back() != ' ') out.push_back(' ');
       } else {
         out.push_back('\\');
-        out.push_back(ch);
+        out.push_back(part[i]);
       }
     }
     out.append(part.substr(run));
