@@ -37,7 +37,7 @@ def main() -> int:
         if name.startswith("PROGRAM TOTALS"):
             total = value
             continue
-        name = name.split(":", 1)[1] if name.startswith("???:") or ":" in name.split("(")[0] else name
+        name = name.split(":", 1)[1]  # callgrind_annotate prints FILE:FUNCTION
         for _, prefix, _ in STAGES:
             if prefix and name.startswith(prefix):
                 cost[prefix] = max(cost.get(prefix, 0), value)  # a recursive name appears twice

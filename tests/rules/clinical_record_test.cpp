@@ -2,6 +2,8 @@
 // gather exactly what fhir::for_each_resource yields.
 #include "rules/detail/clinical_record.hpp"
 
+#include "rules_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -32,10 +34,7 @@ TEST(CollectRecord, GathersBundleEntriesAndSingleResourcesLikeForEachResource) {
         {"conditions", {{"resourceType", "Bundle"}, {"entry", entries}}},
         {"empty", {{"resourceType", "Bundle"}}},
         {"missing", nullptr}}}};
-  rules::HookInput in;
-  in.hook = "order-sign";
-  in.context = &doc.at("context").as_object();
-  in.prefetch = &doc.at("prefetch").as_object();
+  const rules::HookInput in = rules_test::order_sign_input(doc);
 
   ClinicalRecord record;
   collect_record(in, record);

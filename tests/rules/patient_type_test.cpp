@@ -72,10 +72,7 @@ PatientTyping type_of(const Case& c) {
   json::object context{{"userId", "Practitioner/1"}, {"patientId", "p"}};
   if (!c.drafts.empty()) context["draftOrders"] = bundle(c.drafts);
   const json::value doc = json::object{{"hook", "order-sign"}, {"context", context}, {"prefetch", prefetch}};
-  rules::HookInput in;
-  in.hook = "order-sign";
-  in.context = &doc.at("context").as_object();
-  in.prefetch = &doc.at("prefetch").as_object();
+  const rules::HookInput in = rules_test::order_sign_input(doc);
   ClinicalRecord record;
   collect_record(in, record);
   ConceptMatcher m(rules_test::real_rules());

@@ -76,6 +76,15 @@ inline void bind(Request& r, std::string_view service_id) {
   r.input.prefetch = pf ? pf->if_object() : nullptr;
 }
 
+// An order-sign HookInput viewing `doc`'s "context" and "prefetch" (keep `doc` alive).
+inline rules::HookInput order_sign_input(const json::value& doc) {
+  rules::HookInput in;
+  in.hook = "order-sign";
+  in.context = &doc.at("context").as_object();
+  in.prefetch = &doc.at("prefetch").as_object();
+  return in;
+}
+
 inline std::unique_ptr<Request> request_from_json(std::string_view text, std::string_view service_id = "test-service") {
   auto r = std::make_unique<Request>();
   r->doc = json::parse(text);
