@@ -71,6 +71,43 @@ TEST(HttpServer, FiveRequestsOnOneKeepAliveConnection) {
   EXPECT_EQ(statuses, (std::vector<unsigned>{200, 200, 200, 200, 200}));
 }
 
+// The session reads a body in pieces of up to 64 KiB into a buffer it sizes from
+// Content-Length, and shrinks that buffer again when the connection goes idle: bodies larger
+// than one piece, whole or trickled in, come out intact, request after request.
+TEST(HttpServer, BodiesLargerThanOneReadArriveWholeOnOneConnection) {
+  for (bool tls : {true, false}) {
+    SCOPED_TRACE(tls ? "TLS" : "plain");
+    TestServer server([tls](cds::Config& c) { c.tls_enabled = tls; });
+    Client client(server);
+    const std::string small = fixture_request(kFixture01);
+    // CDS Hooks allows an `extension` object on the request; ours carries 200 KB of filler.
+    const std::string large = edited_fixture(kFixture01, [](json::object& o) {
+      o["extension"] = json::object{{"org.example.filler", std::string(200 * 1024, 'x')}};
+    });
+    ASSERT_GT(large.size(), 3 * 64 * 1024u);
+    const std::string expected_summary = [&] {
+      Response r = client.post(kSignService, small);
+      EXPECT_EQ(r.result_int(), 200) << r.body();
+      return std::string(parse_json(r.body()).at("cards").at(0).at("summary").as_string());
+    }();
+    for (int i = 0; i < 3; ++i) {
+      Response r = client.post(kSignService, large);
+      ASSERT_EQ(r.result_int(), 200) << "request " << i << ": " << r.body();
+      EXPECT_EQ(parse_json(r.body()).at("cards").at(0).at("summary").as_string(), expected_summary);
+    }
+    // The same body trickled in 10 KB writes, then a small request again on the same connection.
+    std::string raw = "POST " + std::string(kSignService) +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(large.size()) + "\r\n\r\n" + large;
+    for (std::size_t at = 0; at < raw.size(); at += 10 * 1024)
+      ASSERT_FALSE(client.write_raw(std::string_view(raw).substr(at, 10 * 1024)));
+    ReadResult trickled = client.read_response();
+    ASSERT_FALSE(trickled.ec) << trickled.ec.message();
+    EXPECT_EQ(trickled.response.result_int(), 200) << trickled.response.body();
+    EXPECT_EQ(client.post(kSignService, small).result_int(), 200);
+  }
+}
+
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
   TestServer server;
   Client client(server);
