@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP(S) server: owns the io_context, its threads, the listener, the TLS context, the
+// The HTTP(S) server: owns the I/O threads and their io_contexts, the listener, the TLS context, the
 // rules and the audit log. main() and the integration tests use it the same way.
 #include "cds/config.hpp"
 
