@@ -29,6 +29,8 @@
 #   plain-shm    same, audit DB on /dev/shm (tmpfs: fsync costs nothing) ~ "audit off"
 #   tls          cds-service with TLS (dev certificate), ES384 tokens, audit DB on disk
 #   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
+#   plain-shm-rs384  (not in the default list) plain-rs384 with the audit on tmpfs: the audit's
+#                durability cost where verification does not hide it
 #   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1 (not in the default list)
 #                the same with wrk -t1 -c1: one request at a time, the latency without queueing
 #   callgrind    (not in the default list) the whole service under valgrind --tool=callgrind,
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
     --variants) VARIANTS=$2; shift ;;
     --skip-build) SKIP_BUILD=1 ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,48s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -446,7 +448,7 @@ for round in $(seq 1 "$REPEAT"); do
       nginx-post) run_nginx post ;;
       startup) run_startup ;;
       callgrind) run_callgrind ;;
-      plain | plain-shm | tls | plain-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
+      plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
       *) die "unknown variant $v" ;;
@@ -465,10 +467,14 @@ out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
   column -t -s $'\t' "$results"
   [ -n "${nginx_ref:-}" ] && echo "%nginx: req/s as a percentage of the $nginx_ref baseline"
   # Audit durability cost: plain (disk, fsync per group commit) vs plain-shm (tmpfs), per round.
-  awk -F'\t' '$1 ~ /^plain(#|$)/ {d[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}
-               $1 ~ /^plain-shm(#|$)/ {m[$1 ~ /#/ ? substr($1, index($1, "#")) : ""] = $2}
-               END {for (k in d) if (k in m && m[k] > 0)
-                      printf "audit on disk vs tmpfs%s: %.1f%% fewer req/s on disk\n", k, 100 * (m[k] - d[k]) / m[k]}' "$results"
+  for pair in "plain plain-shm ES384" "plain-rs384 plain-shm-rs384 RS384"; do
+    read -r disk shm alg <<<"$pair"
+    awk -F'\t' -v disk="$disk" -v shm="$shm" -v alg="$alg" '
+      {name = $1; round = ""; if (index(name, "#")) {round = substr(name, index(name, "#")); name = substr(name, 1, index(name, "#") - 1)}}
+      name == disk {d[round] = $2} name == shm {m[round] = $2}
+      END {for (k in d) if (k in m && m[k] > 0)
+             printf "audit on disk vs tmpfs (%s)%s: %.1f%% fewer req/s on disk\n", alg, k, 100 * (m[k] - d[k]) / m[k]}' "$results"
+  done
   [ -n "$startup_summary" ] && echo "$startup_summary"
   [ -n "$callgrind_summary" ] && echo "$callgrind_summary"
   echo "(results also in $out)"
