@@ -44,12 +44,14 @@
 # Environment: DURATION (default 15, seconds per wrk run), THREADS (2), CONNECTIONS (32),
 # SERVICE_THREADS (2), ES384_RPS / RS384_RPS (token pool sizing guesses; a run that runs out of
 # tokens is repeated once with a pool sized from what it measured), PERF=1 (perf record the
-# service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf).
+# service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf),
+# BENCH_BUILD_DIR (default build-bench: the build whose binaries run; with --skip-build, a build
+# of another commit for an A/B comparison).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-build="$root/build-bench"
+build="${BENCH_BUILD_DIR:-$root/build-bench}"  # another build dir (e.g. of an older commit) for A/B runs
 
 DURATION=${DURATION:-15}
 REPEAT=1
@@ -230,6 +232,8 @@ stop_service() { stop_pid "$svc_pid"; }
 peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # CPU time (user + system) a process has used, in clock ticks (the comm field has no spaces here).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Bytes the process sent to storage (the audit's WAL and database; 0 on tmpfs).
+written_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$1/io"; }
 TICKS=$(getconf CLK_TCK)
 
 # run_wrk NAME URL [lua env...]: one wrk run; its key=value summary goes to $work/report-NAME
@@ -243,7 +247,7 @@ run_wrk() {
 get() { sed -n "s/^$2=//p" "$work/report-$1"; }
 
 results="$work/results.tsv"
-printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\trec/commit\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
+printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\trec/commit\tKB_written/req\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
 nginx_rps=""
 startup_summary=""
 callgrind_summary=""
@@ -341,7 +345,7 @@ CONF
   fi
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.3f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
+  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
     "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" \
     "$(get "$name" non2xx)" "$(get "$name" socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" "$pct" >>"$results"
 }
@@ -386,6 +390,8 @@ run_service_variant() {
     log "$name: ready in ${startup_ms} ms on $svc_scheme://127.0.0.1:$svc_port; wrk -t$WRK_T -c$WRK_C -d${DURATION}s"
     local cpu0 cpu1 rss_kb
     cpu0=$(cpu_ticks "$svc_pid")
+    local written0 written1
+    written0=$(written_bytes "$svc_pid")
     local perf_pid=""
     if [ "${PERF:-0}" = 1 ]; then  # sample the service's CPU during the run (software clock: works in VMs)
       mkdir -p "$build/bench-results"
@@ -397,6 +403,7 @@ run_service_variant() {
     run_wrk "$name" "$svc_scheme://127.0.0.1:$svc_port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-$alg.txt" \
       BENCH_PATH="$SERVICE_PATH"
     cpu1=$(cpu_ticks "$svc_pid")
+    written1=$(written_bytes "$svc_pid")
     rss_kb=$(peak_rss_kb "$svc_pid")
     # Group commit at work: audit records per transaction (one fsync each), from /metrics.
     per_commit=$("${curl_b[@]}" "$svc_scheme://127.0.0.1:$svc_port/metrics" |
@@ -427,9 +434,11 @@ run_service_variant() {
   local cpu
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.2f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
+  local written_per_req
+  written_per_req=$(awk -v b="$((written1 - written0))" -v n="$(get "$name" requests)" 'BEGIN {printf "%.1f", (n > 0 ? b / 1024 / n : 0)}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
     "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" "$(get "$name" non2xx)" "$(get "$name" socket_errors)" \
-    "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$per_commit" "$cpu" \
+    "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$per_commit" "$written_per_req" "$cpu" \
     "$( [ -n "$nginx_rps" ] && awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" >>"$results"
   rm -rf "$audit_dir"
 }
