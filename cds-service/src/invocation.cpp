@@ -172,7 +172,12 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   // allocation per JSON node, serialized once, then dropped together.
   json::monotonic_resource arena(64 * 1024);
   const json::storage_ptr storage(&arena);
-  rules::EvalOptions options{std::chrono::floor<std::chrono::seconds>(inv->received), seed, base_url_, storage};
+  rules::EvalOptions options;
+  options.now = std::chrono::floor<std::chrono::seconds>(inv->received);
+  options.issued_at = std::chrono::floor<std::chrono::milliseconds>(inv->received);
+  options.uuid_seed = seed;
+  options.base_url = base_url_;
+  options.storage = storage;
   std::optional<rules::Evaluation> evaluated;  // emplaced, not assigned: a move keeps the arena
   try {
     evaluated.emplace(rules::evaluate(hook.input, *rules, options));

@@ -43,8 +43,12 @@ json::string concat(const json::storage_ptr& sp, std::string_view a, std::string
 }
 
 json::string uuid_for(const CardInputs& in, std::string_view rule, std::string_view subject, std::string_view part = {}) {
-  const UuidText u = part.empty() ? in.ids->uuid_v5_of_parts({in.options.uuid_seed, rule, subject})
-                                  : in.ids->uuid_v5_of_parts({in.options.uuid_seed, rule, subject, part});
+  const auto issued = in.options.issued_at.time_since_epoch().count() != 0
+                          ? in.options.issued_at
+                          : std::chrono::sys_time<std::chrono::milliseconds>(in.options.now);
+  const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, issued.time_since_epoch().count()));
+  const UuidText u = part.empty() ? in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject})
+                                  : in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject, part});
   return json::string(std::string_view(u.data(), u.size()), in.sp);
 }
 

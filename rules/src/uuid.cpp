@@ -14,6 +14,18 @@ namespace {
 constexpr std::array<std::uint8_t, 16> kNamespace{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
                                                   0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
 
+UuidText to_text(const std::array<unsigned char, 16>& b) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  UuidText out{};
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 0xF];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<EVP_MD> fetch_sha1() { return std::shared_ptr<EVP_MD>(EVP_MD_fetch(nullptr, "SHA1", nullptr), &EVP_MD_free); }
@@ -22,7 +34,7 @@ Sha1::Sha1(const EVP_MD* sha1) : md_(sha1), ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_f
   if (md_ == nullptr || ctx_ == nullptr) throw std::runtime_error("OpenSSL SHA-1 unavailable");
 }
 
-UuidText Sha1::uuid_v5_of_parts(std::initializer_list<std::string_view> parts) {
+std::array<unsigned char, 16> Sha1::digest(std::initializer_list<std::string_view> parts) {
   // The namespace and the joined name in one buffer, so OpenSSL is called once per step rather
   // than once per part: each EVP call costs more than hashing a few dozen bytes. Names are
   // short (a seed, a rule id, references); a longer one goes to the heap.
@@ -49,17 +61,24 @@ UuidText Sha1::uuid_v5_of_parts(std::initializer_list<std::string_view> parts) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (!(ok && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len >= 16)) throw std::runtime_error("SHA-1 failed");
-  md[6] = static_cast<unsigned char>((md[6] & 0x0F) | 0x50);  // version 5
-  md[8] = static_cast<unsigned char>((md[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char hex[] = "0123456789abcdef";
-  UuidText out{};
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    out[o++] = hex[md[i] >> 4];
-    out[o++] = hex[md[i] & 0xF];
-  }
+  std::array<unsigned char, 16> out;
+  std::memcpy(out.data(), md, out.size());
   return out;
+}
+
+UuidText Sha1::uuid_v5_of_parts(std::initializer_list<std::string_view> parts) {
+  std::array<unsigned char, 16> b = digest(parts);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x50);  // version 5
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return to_text(b);
+}
+
+UuidText Sha1::uuid_v7_of_parts(std::uint64_t unix_ms, std::initializer_list<std::string_view> parts) {
+  std::array<unsigned char, 16> b = digest(parts);
+  for (std::size_t i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(unix_ms >> (8 * (5 - i)));  // big-endian
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x70);  // version 7
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
+  return to_text(b);
 }
 
 std::string uuid_v5(std::string_view name) {

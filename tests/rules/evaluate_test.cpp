@@ -7,6 +7,7 @@
 namespace {
 
 namespace json = boost::json;
+namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 
 const fhir::Instant kNow = rules_test::instant("2026-11-25T12:00:00Z");
@@ -63,6 +64,39 @@ std::vector<std::string> rules_fired(const rules::Evaluation& ev) {
   std::vector<std::string> out;
   for (const auto& c : ev.card_records) out.push_back(c.rule_id);
   return out;
+}
+
+// Card and suggestion ids are time-ordered (UUIDv7) by when the cards are issued, to the
+// millisecond, so the audit's index of card ids grows at its end; without an issue time, `now`.
+TEST(Evaluate, CardAndSuggestionIdsCarryTheIssueTime) {
+  auto req = rules_test::request_from_json(rules_test::read_file(fs::path(CDS_FIXTURES_DIR) / "requests" /
+                                                                 "01-amniotic-fluid-order-sign-type3.json"),
+                                           "knee-oa-order-sign");
+  auto ids = [](const rules::Evaluation& ev) {
+    std::vector<std::string> out;
+    for (const json::value& c : ev.cards) {
+      out.emplace_back(c.at("uuid").as_string());
+      if (const json::array* sg = fhir::array_field(&c.as_object(), "suggestions"))
+        for (const json::value& s : *sg) out.emplace_back(s.at("uuid").as_string());
+    }
+    return out;
+  };
+  rules::EvalOptions o = rules_test::options(kNow);
+  const auto at_now = ids(rules::evaluate(req->input, rules_test::real_rules(), o));
+  o.issued_at = std::chrono::sys_time<std::chrono::milliseconds>(kNow) + std::chrono::milliseconds(123);
+  const auto issued = ids(rules::evaluate(req->input, rules_test::real_rules(), o));
+  o.issued_at += std::chrono::milliseconds(1);
+  const auto later = ids(rules::evaluate(req->input, rules_test::real_rules(), o));
+  ASSERT_GE(at_now.size(), 3u);  // two cards and a suggestion at least
+  ASSERT_EQ(issued.size(), at_now.size());
+  for (std::size_t i = 0; i < at_now.size(); ++i) {
+    // 2026-11-25T12:00:00Z = 1 795 608 000 000 ms = 0x01a2 1293 b600.
+    EXPECT_EQ(at_now[i].substr(0, 13), "01a21293-b600") << at_now[i];
+    EXPECT_EQ(issued[i].substr(0, 13), "01a21293-b67b") << issued[i];
+    EXPECT_EQ(issued[i][14], '7') << issued[i];
+    EXPECT_LT(issued[i], later[i]);
+    EXPECT_EQ(issued[i].substr(15), later[i].substr(15));  // the same names: only the time moved
+  }
 }
 
 TEST(Evaluate, SingleShotFiresWithAliasedIcd10System) {

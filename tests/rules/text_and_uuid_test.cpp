@@ -41,6 +41,37 @@ TEST(Uuid, DeterministicAndDistinct) {
   EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
 }
 
+TEST(Uuid, Version7CarriesTheMillisecondsThenTheNamesHash) {
+  Sha1 sha(fetch_sha1().get());
+  // 2026-11-25T12:00:00.123Z = 1 795 608 000 123 ms = 0x01a2 1293 b67b.
+  constexpr std::uint64_t ms = 1795608000123ULL;
+  const UuidText u7 = sha.uuid_v7_of_parts(ms, {"seed-1", "whole-joint-plan", "ServiceRequest/sr-1"});
+  const std::string s7(u7.data(), u7.size());
+  EXPECT_EQ(s7.substr(0, 13), "01a21293-b67b");  // unix_ts_ms, big-endian (RFC 9562 §5.7)
+  EXPECT_EQ(s7[14], '7');                        // version
+  EXPECT_TRUE(s7[19] == '8' || s7[19] == '9' || s7[19] == 'a' || s7[19] == 'b') << s7;  // variant
+  // The rest is the name's SHA-1, as in the version 5 id of the same name.
+  const UuidText u5 = sha.uuid_v5_of_parts({"seed-1", "whole-joint-plan", "ServiceRequest/sr-1"});
+  const std::string s5(u5.data(), u5.size());
+  EXPECT_EQ(s7.substr(15), s5.substr(15));
+  // Deterministic for the same time and name; another name or time, another id.
+  EXPECT_EQ(sha.uuid_v7_of_parts(ms, {"seed-1", "whole-joint-plan", "ServiceRequest/sr-1"}), u7);
+  EXPECT_NE(sha.uuid_v7_of_parts(ms, {"seed-2", "whole-joint-plan", "ServiceRequest/sr-1"}), u7);
+  EXPECT_NE(sha.uuid_v7_of_parts(ms + 1, {"seed-1", "whole-joint-plan", "ServiceRequest/sr-1"}), u7);
+}
+
+TEST(Uuid, Version7IdsSortByTheirTimeWhateverTheirNames) {
+  Sha1 sha(fetch_sha1().get());
+  std::string previous;
+  for (std::uint64_t ms = 1795608000000ULL; ms < 1795608000000ULL + 2000; ms += 7) {
+    const std::string name = "seed-" + std::to_string(ms * 2654435761u % 1000);  // names in no order
+    const UuidText u = sha.uuid_v7_of_parts(ms, {name, "donor-derived-product"});
+    const std::string s(u.data(), u.size());
+    EXPECT_LT(previous, s) << "at " << ms;
+    previous = s;
+  }
+}
+
 TEST(TextTemplate, SubstitutesOnceAndLeavesValuesAlone) {
   EXPECT_EQ(render("Order {{ref}}: {{text}}.", {{"ref", "ServiceRequest/1"}, {"text", "{{ref}}"}}),
             "Order ServiceRequest/1: {{ref}}.");

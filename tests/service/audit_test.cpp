@@ -6,6 +6,7 @@
 #include <csignal>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include <sys/resource.h>
 
@@ -61,6 +62,40 @@ TEST(Audit, InvocationAndCardsAreCommittedBeforeTheResponse) {
   auto orders = audit.rows("SELECT reference, category FROM evaluated_order WHERE reference = 'ServiceRequest/sr-amnio-1'");
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0][1], "donor-derived");
+}
+
+// Card ids are UUIDv7 stamped with the millisecond the request was received, so the audit's
+// unique index of card ids grows at its end (one page per commit, not one random page per
+// card): consecutive calls' ids sort in call order, and each lies within its call's time.
+TEST(Audit, CardIdsAreTimeOrderedByWhenTheCallArrived) {
+  TestServer server;
+  Client client(server);
+  auto ms_now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  auto stamp = [](const std::string& uuid) {  // the first 48 bits: Unix milliseconds
+    return std::stoll(uuid.substr(0, 8) + uuid.substr(9, 4), nullptr, 16);
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto before = ms_now();
+    Response res = client.post(kSignService, fixture_request(kFixture01));
+    const auto after = ms_now();
+    ASSERT_EQ(res.result_int(), 200) << res.body();
+    const json::value body = parse_json(res.body());
+    for (const json::value& c : body.at("cards").as_array()) {
+      const std::string id(c.at("uuid").as_string());
+      ASSERT_EQ(id.size(), 36u);
+      EXPECT_EQ(id[14], '7') << id;
+      EXPECT_GE(stamp(id), before) << id;
+      EXPECT_LE(stamp(id), after) << id;
+      if (i > 0) EXPECT_GT(stamp(id), stamp(ids.front())) << "a later call's id carries an earlier time";
+      ids.push_back(id);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // calls a few milliseconds apart
+  }
+  AuditDb audit(server.audit_db());
+  EXPECT_EQ(audit.count("card"), static_cast<std::int64_t>(ids.size()));
 }
 
 TEST(Audit, RefusedInvocationsAreRecordedAsRejectedButRoutingErrorsAreNot) {

@@ -4,6 +4,7 @@
 #include "fhir/datetime.hpp"
 #include "fhir/json.hpp"
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,11 +55,14 @@ inline constexpr std::string_view kProvenanceExtensionKey = "provenance";
 
 struct EvalOptions {
   fhir::Instant now{};            // the clock, passed in
-  std::string_view uuid_seed;     // card and suggestion uuids are derived from it (name-based UUIDs)
+  std::string_view uuid_seed;     // card and suggestion uuids: a SHA-1 of it and what the card is about
   std::string_view base_url;      // this service's public base URL, for source and override-reason URLs
   // Where Evaluation::cards is allocated, e.g. a json::monotonic_resource that also holds the
   // response; it must outlive the cards. Default: the heap, as for any json::value.
   json::storage_ptr storage{};
+  // When the cards are issued, to the millisecond: the time part of card and suggestion uuids
+  // (time-ordered UUIDv7). Unset (the epoch): `now`.
+  std::chrono::sys_time<std::chrono::milliseconds> issued_at{};
 };
 
 // What the audit keeps of a card: never its free text beyond the summary.
