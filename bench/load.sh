@@ -37,6 +37,8 @@
 #                CALLGRIND_REQUESTS (300) order-signs one at a time on one connection, RS384 tokens
 #                (CALLGRIND_ALG=ES384 for the other): instructions per request by stage, all
 #                threads, load-independent (bench/tools/callgrind_stages.py); needs valgrind
+#   syscalls     (not in the default list) system calls per request, by name: SYSCALL_REQUESTS (300)
+#                sequential order-signs (SYSCALL_ALG, RS384) on one connection traced by strace -c -f
 #   startup      start-up to ready (bench/startup_probe.py), STARTUP_RUNS (7) times, TLS + auth,
 #                audit on disk: the first start creates the audit DB, the others reopen it
 # The service always audits; "audit off" is approximated by the tmpfs audit file.
@@ -251,6 +253,7 @@ printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpe
 nginx_rps=""
 startup_summary=""
 callgrind_summary=""
+syscalls_summary=""
 
 # ---------------------------------------------------------------- the probe: our response body
 # One call with its own token, to check the answer and size the nginx file like it.
@@ -373,6 +376,32 @@ run_callgrind() {
   log "$callgrind_summary"
 }
 
+# Syscalls per request: the running service traced by strace -c -f while SYSCALL_REQUESTS (300)
+# order-signs go one at a time on one keep-alive connection (after 20 untraced warm-up calls).
+# Counts, unlike timings, do not depend on the machine's load.
+run_syscalls() {
+  local alg=${SYSCALL_ALG:-RS384} n=${SYSCALL_REQUESTS:-300} warm=20 trace="$work/strace.txt" spid
+  command -v strace >/dev/null || die "the syscalls variant needs strace (apt-get install strace)"
+  ensure_pool "$alg" "$((n + warm))"
+  start_service plain-syscalls "$build/bench-audit/syscalls"
+  head -n "$warm" "$work/tokens-$alg.txt" >"$work/tokens-warm.txt"
+  tail -n +"$((warm + 1))" "$work/tokens-$alg.txt" >"$work/tokens-traced.txt"
+  timeout 300 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
+    --tokens "$work/tokens-warm.txt" --count "$warm" || die "syscalls: a warm-up request failed"
+  timeout 600 strace -f -c -o "$trace" -p "$svc_pid" 2>/dev/null &
+  spid=$!
+  sleep 1  # strace attaches to every thread
+  timeout 600 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
+    --tokens "$work/tokens-traced.txt" --count "$n" || die "syscalls: a request failed"
+  kill -INT "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  stop_service
+  syscalls_summary="syscalls per order-sign ($alg, plain HTTP, audit on disk, one connection, $n requests): $(
+    awk -v n="$n" 'NR > 2 && $1 !~ /^-/ && NF >= 5 {name = $NF; calls = $4; if (name == "total") total = calls; else if (calls / n >= 0.1) s = s sprintf("%s %.1f, ", name, calls / n)}
+                   END {printf "%.1f in all: %s", total / n, substr(s, 1, length(s) - 2)}' "$trace")"
+  log "$syscalls_summary"
+}
+
 run_service_variant() {
   local variant=$1 name=$2 alg audit_dir guess want attempt rps used per_commit=-
   alg=$(alg_of "$variant")
@@ -457,6 +486,7 @@ for round in $(seq 1 "$REPEAT"); do
       nginx-post) run_nginx post ;;
       startup) run_startup ;;
       callgrind) run_callgrind ;;
+      syscalls) run_syscalls ;;
       plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
@@ -486,5 +516,6 @@ out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
   done
   [ -n "$startup_summary" ] && echo "$startup_summary"
   [ -n "$callgrind_summary" ] && echo "$callgrind_summary"
+  [ -n "$syscalls_summary" ] && echo "$syscalls_summary"
   echo "(results also in $out)"
 } 2>&1 | tee -a "$out" >&2
