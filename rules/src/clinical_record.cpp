@@ -146,8 +146,12 @@ const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
         (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0))
       return slot.first;
   }
-  scratch_.assign(text);
-  rules_.term_index.scan(scratch_.tokens(), rules_.matcher, target->first);
+  if (rules_.term_index.may_occur(text)) {
+    scratch_.assign(text);
+    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, target->first);
+  } else {
+    target->first.fill(TermIndex::kNone);
+  }
   target->data = text.data();
   target->size = text.size();
   target->hash = hash;

@@ -11,6 +11,33 @@ namespace {
 
 std::uint64_t hash_word(std::string_view w) noexcept { return word_hash(w); }
 
+// What may_occur() makes of a raw byte: kSeparator, a word letter (ASCII letters and digits,
+// 1..36, upper case folded as the tokenizer folds it), or kUnmodelled: a byte >= 0x80 or an
+// apostrophe, which the tokenizer folds or joins in ways may_occur() leaves to it.
+constexpr std::uint8_t kSeparator = 0, kUnmodelled = 0xFF;
+constexpr std::array<std::uint8_t, 256> kLetterCodes = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) {
+    std::uint8_t code = kSeparator;
+    if (i >= 0x80 || i == '\'') code = kUnmodelled;
+    else if (i >= 'a' && i <= 'z') code = static_cast<std::uint8_t>(1 + i - 'a');
+    else if (i >= 'A' && i <= 'Z') code = static_cast<std::uint8_t>(1 + i - 'A');
+    else if (i >= '0' && i <= '9') code = static_cast<std::uint8_t>(27 + i - '0');
+    t[static_cast<std::size_t>(i)] = code;
+  }
+  return t;
+}();
+constexpr bool is_letter(std::uint8_t code) noexcept { return code != kSeparator && code != kUnmodelled; }
+// ASCII lower case, as the tokenizer folds a word byte.
+constexpr char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The bit of TermIndex::key_shapes_ for a word with these first two letter codes (second 0 for
+// a one-letter word) and this length.
+constexpr std::size_t word_shape(std::size_t first, std::size_t second, std::size_t size, std::size_t letters,
+                                 std::size_t lengths) noexcept {
+  return (first * letters + second) * lengths + std::min(size, lengths - 1);
+}
+
 }  // namespace
 
 const TermIndex::Slot* TermIndex::Table::find(std::string_view w, std::uint64_t hash,
@@ -55,6 +82,24 @@ void TermIndex::add_list(std::span<const Term> terms) {
   }
 }
 
+void TermIndex::add_key_shape(std::string_view key, bool prefix) {
+  // A key with an apostrophe or a byte >= 0x80 can only be a word of a text that has one too,
+  // which may_occur() leaves to the scan: it needs no shape.
+  if (!std::all_of(key.begin(), key.end(), [](char c) { return is_letter(kLetterCodes[static_cast<unsigned char>(c)]); }))
+    return;
+  const std::size_t first = kLetterCodes[static_cast<unsigned char>(key[0])];
+  auto set = [&](std::size_t second, std::size_t size) {
+    key_shapes_.set(word_shape(first, second, size, kShapeLetters, kShapeLengths));
+  };
+  if (!prefix) return set(key.size() > 1 ? kLetterCodes[static_cast<unsigned char>(key[1])] : 0, key.size());
+  if (key.size() == 1) {  // "a*": any word starting with the letter
+    for (std::size_t second = 0; second < kShapeLetters; ++second)
+      for (std::size_t size = 1; size < kShapeLengths; ++size) set(second, size);
+    return;
+  }
+  for (std::size_t size = key.size(); size < kShapeLengths; ++size) set(kLetterCodes[static_cast<unsigned char>(key[1])], size);
+}
+
 void TermIndex::freeze() {
   std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
     return std::tie(a.prefix, a.key) < std::tie(b.prefix, b.key);
@@ -92,6 +137,7 @@ void TermIndex::freeze() {
     } else {
       exact_filter_.set(slot.hash % kFilterBits);
     }
+    add_key_shape(key, pending_[i].prefix);
     if (pending_[i].prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), key.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(key.size()));
     i = j;
@@ -176,6 +222,49 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
         for (std::uint32_t k = s->begin; k < s->end; ++k) consider(entries_[k], i, scan);
     }
   }
+}
+
+// The word's hash, as the tokenizer would compute it, against the key filters (a filter bit
+// may be a collision: then scan() decides).
+bool TermIndex::word_may_start(const char* word, std::size_t size) const noexcept {
+  std::uint32_t h = kWordHashSeed;
+  for (std::size_t i = 0; i < size; ++i) h = word_hash_step(h, fold(word[i]));
+  if (exact_filter_.test(h % kFilterBits)) return true;
+  if (!prefix_first_bytes_.test(static_cast<unsigned char>(fold(word[0])))) return false;
+  h = kWordHashSeed;
+  std::size_t hashed = 0;
+  for (std::uint32_t len : prefix_lengths_) {
+    if (len > size) break;
+    for (; hashed < len; ++hashed) h = word_hash_step(h, fold(word[hashed]));
+    if (prefix_filter_.test(h % kFilterBits)) return true;
+  }
+  return false;
+}
+
+// For ASCII text without apostrophes the tokenizer's words are exactly the runs of letters and
+// digits, lower-cased: the same words are tested here against what scan() would look up, by
+// their shape and then their hash, without writing tokens.
+bool TermIndex::may_occur(std::string_view text) const noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    std::uint8_t first = kLetterCodes[*p];
+    if (first == kSeparator) {
+      ++p;
+      continue;
+    }
+    if (first == kUnmodelled) return true;
+    const auto* const start = p;
+    std::uint8_t code = ++p < end ? kLetterCodes[*p] : kSeparator;
+    const std::uint8_t second = is_letter(code) ? code : 0;
+    while (is_letter(code)) code = ++p < end ? kLetterCodes[*p] : kSeparator;
+    if (code == kUnmodelled) return true;
+    const auto size = static_cast<std::size_t>(p - start);
+    if (key_shapes_[word_shape(first, second, size, kShapeLetters, kShapeLengths)] &&
+        word_may_start(reinterpret_cast<const char*>(start), size))
+      return true;
+  }
+  return false;
 }
 
 }  // namespace rules::detail

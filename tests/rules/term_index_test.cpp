@@ -106,6 +106,55 @@ TEST(TermIndex, AgreesWithTheReferenceOnRealRuleData) {
   }
 }
 
+// Every string of a JSON document (the fixture requests' EHR texts).
+void strings_of(const boost::json::value& v, std::vector<std::string>& out) {
+  if (const auto* s = v.if_string()) out.emplace_back(*s);
+  if (const auto* a = v.if_array())
+    for (const auto& x : *a) strings_of(x, out);
+  if (const auto* o = v.if_object())
+    for (const auto& kv : *o) strings_of(kv.value(), out);
+}
+
+// may_occur() lets scan() be skipped: it may say "no term" only when scan() finds none.
+TEST(TermIndex, MayOccurIsFalseOnlyWhenTheScanFindsNothing) {
+  const auto& rs = rules_test::real_rules();
+  const auto& index = rs.term_index;
+  EXPECT_FALSE(index.may_occur("Essential (primary) hypertension"));
+  EXPECT_FALSE(index.may_occur(""));
+  EXPECT_TRUE(index.may_occur("AMNIOTIC membrane"));
+  EXPECT_TRUE(index.may_occur("AmnioFix injection"));            // a word-prefix term ("amnio*")
+  EXPECT_TRUE(index.may_occur("Wharton\xE2\x80\x99s jelly"));  // non-ASCII: left to the scan
+  EXPECT_TRUE(index.may_occur("Wharton's jelly"));
+
+  std::vector<std::string> texts;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(CDS_FIXTURES_DIR) / "requests"))
+    strings_of(boost::json::parse(rules_test::read_file(e.path())), texts);
+  strings_of(boost::json::parse(rules_test::read_file(std::filesystem::path(CDS_RULES_DIR).parent_path().parent_path() /
+                                                      "bench" / "data" / "order-sign-60.json")),
+             texts);
+  for (const auto& v : rs.value_sets)
+    for (const auto& t : v.terms) {
+      texts.push_back(t.text);
+      texts.push_back("Left KNEE: " + t.text + " injection");
+      texts.push_back(t.text.substr(0, t.text.size() - 1));  // one letter short: no term, mostly
+    }
+  std::size_t skipped = 0, scanned = 0;
+  std::vector<std::uint16_t> first(rules::detail::kRoleCount);
+  for (const std::string& text : texts) {
+    TokenizedText tokens(text);
+    rs.term_index.scan(tokens.tokens(), rs.matcher, first);
+    const bool found = std::any_of(first.begin(), first.end(), [](std::uint16_t t) { return t != TermIndex::kNone; });
+    if (index.may_occur(text)) {
+      ++scanned;
+    } else {
+      ++skipped;
+      EXPECT_FALSE(found) << text;
+    }
+  }
+  EXPECT_GT(skipped, texts.size() / 4);  // the check is worth having: it skips many texts
+  EXPECT_GT(scanned, 0u);
+}
+
 TEST(TokenizedText, LongTextsSpillToTheHeapAndStillMatch) {
   std::string text;
   for (int i = 0; i < 400; ++i) text += "word ";

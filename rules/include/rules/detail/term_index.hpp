@@ -8,6 +8,7 @@
 // safe to copy and independent of where the Term vectors live.
 #include "rules/detail/term_matcher.hpp"
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <span>
@@ -33,6 +34,12 @@ class TermIndex {
   // in list order, that occurs in `tokens` without being negated (and, for a term with
   // requires_any, with one of those patterns also occurring un-negated), or kNone.
   void scan(std::span<const Token> tokens, const TermMatcher& negation, std::span<std::uint16_t> first) const noexcept;
+
+  // False when no word of the raw (not yet tokenized) text can start a term of any list, so
+  // scan() would find nothing: most EHR texts name no term, and this look at the bytes costs a
+  // fraction of tokenizing them. True (scan to know) for texts with bytes >= 0x80 or an
+  // apostrophe, whose words the tokenizer folds in ways this check does not model.
+  bool may_occur(std::string_view text) const noexcept;
 
  private:
   struct Pattern {
@@ -85,6 +92,14 @@ class TermIndex {
   // rejected by one bit test, without probing the table.
   static constexpr std::size_t kFilterBits = 4096;
   std::bitset<kFilterBits> exact_filter_, prefix_filter_;
+  // Which (first two letters, length) a word must have to be a key, as bits indexed by
+  // word_shape(): an exact key sets its own shape, a prefix key every longer one too. may_occur()
+  // hashes only the words whose shape is set; most words are told by one bit test.
+  static constexpr std::size_t kShapeLengths = 16;  // lengths 0..14, and 15 for "15 or more"
+  static constexpr std::size_t kShapeLetters = 37;  // 0: none (a one-letter word), 1..36: a-z, 0-9
+  std::bitset<kShapeLetters * kShapeLetters * kShapeLengths> key_shapes_;
+  void add_key_shape(std::string_view key, bool prefix);
+  bool word_may_start(const char* word, std::size_t size) const noexcept;
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.
