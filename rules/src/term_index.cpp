@@ -11,9 +11,9 @@ namespace {
 
 std::uint64_t hash_word(std::string_view w) noexcept { return word_hash(w); }
 
-// What may_occur() makes of a raw byte: kSeparator, a word letter (ASCII letters and digits,
+// What candidate_lists() makes of a raw byte: kSeparator, a word letter (ASCII letters and digits,
 // 1..36, upper case folded as the tokenizer folds it), or kUnmodelled: a byte >= 0x80 or an
-// apostrophe, which the tokenizer folds or joins in ways may_occur() leaves to it.
+// apostrophe, which the tokenizer folds or joins in ways candidate_lists() leaves to it.
 constexpr std::uint8_t kSeparator = 0, kUnmodelled = 0xFF;
 constexpr std::array<std::uint8_t, 256> kLetterCodes = [] {
   std::array<std::uint8_t, 256> t{};
@@ -84,7 +84,7 @@ void TermIndex::add_list(std::span<const Term> terms) {
 
 void TermIndex::add_key_shape(std::string_view key, bool prefix) {
   // A key with an apostrophe or a byte >= 0x80 can only be a word of a text that has one too,
-  // which may_occur() leaves to the scan: it needs no shape.
+  // which candidate_lists() leaves to the scan: it needs no shape.
   if (!std::all_of(key.begin(), key.end(), [](char c) { return is_letter(kLetterCodes[static_cast<unsigned char>(c)]); }))
     return;
   const std::size_t first = kLetterCodes[static_cast<unsigned char>(key[0])];
@@ -124,7 +124,10 @@ void TermIndex::freeze() {
     slot.key = WordRef{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(key.size()), word_hash(key)};
     pool_.append(key);
     slot.begin = static_cast<std::uint32_t>(entries_.size());
-    for (std::size_t k = i; k < j; ++k) entries_.push_back(pending_[k].entry);
+    for (std::size_t k = i; k < j; ++k) {
+      entries_.push_back(pending_[k].entry);
+      slot.lists |= list_bit(pending_[k].entry.list);
+    }
     slot.end = static_cast<std::uint32_t>(entries_.size());
     Table& table = pending_[i].prefix ? prefix_ : exact_;
     const std::size_t mask = table.slots.size() - 1;
@@ -224,47 +227,61 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
   }
 }
 
-// The word's hash, as the tokenizer would compute it, against the key filters (a filter bit
-// may be a collision: then scan() decides).
-bool TermIndex::word_may_start(const char* word, std::size_t size) const noexcept {
+// The lists whose terms the word (raw bytes, folded here as the tokenizer folds them) may
+// start: the entries of its exact key and of every prefix key it starts with.
+TermIndex::ListMask TermIndex::lists_started_by(const char* word, std::size_t size) const noexcept {
+  // A key is short; a word longer than this buffer is compared by its first kMaxWord bytes for
+  // the prefix keys, and may be an exact key only when one is that long (then: every list).
+  constexpr std::size_t kMaxWord = 64;
+  char folded[kMaxWord];
+  const std::size_t n = std::min(size, kMaxWord);
   std::uint32_t h = kWordHashSeed;
-  for (std::size_t i = 0; i < size; ++i) h = word_hash_step(h, fold(word[i]));
-  if (exact_filter_.test(h % kFilterBits)) return true;
-  if (!prefix_first_bytes_.test(static_cast<unsigned char>(fold(word[0])))) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    folded[i] = fold(word[i]);
+    h = word_hash_step(h, folded[i]);
+  }
+  ListMask lists = 0;
+  if (size > kMaxWord) {
+    lists = kAllLists;  // too long to look up here (no real key is): let the scan decide
+  } else if (exact_filter_[h % kFilterBits]) {
+    if (const Slot* s = exact_.find(std::string_view(folded, n), h, pool_)) lists |= s->lists;
+  }
+  if (!prefix_first_bytes_[static_cast<unsigned char>(folded[0])]) return lists;
   h = kWordHashSeed;
   std::size_t hashed = 0;
   for (std::uint32_t len : prefix_lengths_) {
-    if (len > size) break;
-    for (; hashed < len; ++hashed) h = word_hash_step(h, fold(word[hashed]));
-    if (prefix_filter_.test(h % kFilterBits)) return true;
+    if (len > n) break;
+    for (; hashed < len; ++hashed) h = word_hash_step(h, folded[hashed]);
+    if (!prefix_filter_[h % kFilterBits]) continue;
+    if (const Slot* s = prefix_.find(std::string_view(folded, len), h, pool_)) lists |= s->lists;
   }
-  return false;
+  return lists;
 }
 
 // For ASCII text without apostrophes the tokenizer's words are exactly the runs of letters and
-// digits, lower-cased: the same words are tested here against what scan() would look up, by
-// their shape and then their hash, without writing tokens.
-bool TermIndex::may_occur(std::string_view text) const noexcept {
+// digits, lower-cased: the same words are looked up here as scan() would look them up (by their
+// shape first), without writing tokens.
+TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
+  ListMask lists = 0;
   while (p < end) {
     std::uint8_t first = kLetterCodes[*p];
     if (first == kSeparator) {
       ++p;
       continue;
     }
-    if (first == kUnmodelled) return true;
+    if (first == kUnmodelled) return kAllLists;
     const auto* const start = p;
     std::uint8_t code = ++p < end ? kLetterCodes[*p] : kSeparator;
     const std::uint8_t second = is_letter(code) ? code : 0;
     while (is_letter(code)) code = ++p < end ? kLetterCodes[*p] : kSeparator;
-    if (code == kUnmodelled) return true;
+    if (code == kUnmodelled) return kAllLists;
     const auto size = static_cast<std::size_t>(p - start);
-    if (key_shapes_[word_shape(first, second, size, kShapeLetters, kShapeLengths)] &&
-        word_may_start(reinterpret_cast<const char*>(start), size))
-      return true;
+    if (key_shapes_[word_shape(first, second, size, kShapeLetters, kShapeLengths)])
+      lists |= lists_started_by(reinterpret_cast<const char*>(start), size);
   }
-  return false;
+  return lists;
 }
 
 }  // namespace rules::detail

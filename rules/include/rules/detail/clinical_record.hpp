@@ -41,17 +41,20 @@ void collect_record(const HookInput& input, ClinicalRecord& out);
 std::string reference_of(const json::object& resource);
 void reference_of(const json::object& resource, Reference& out);
 
-// Matches value sets of the rule set against FHIR data. Each distinct text is tokenized and
-// scanned once per evaluation, for every role at once (RuleSet::term_index), and each
-// CodeableConcept's codes are looked up once for every role (RuleSet::code_index); the answers
-// are cached, so asking about the same text or concept for another role is a table lookup. No
-// heap allocation (texts of over TokenizedText::kInlineChars bytes aside); the caches make the
-// object about 40 KiB: one per evaluation, on the stack.
+// Matches value sets of the rule set against FHIR data. Each distinct text is looked at once
+// per evaluation (RuleSet::term_index): a cheap pass over its bytes tells which roles may have a
+// term in it, and only when a role among those is asked is it tokenized and scanned, for every
+// role at once. Each CodeableConcept's codes are looked up once for every role
+// (RuleSet::code_index), its texts role by role as asked. The answers are cached, so asking
+// about the same text or concept again is a table lookup. No heap allocation (texts of over
+// TokenizedText::kInlineChars bytes aside); the caches make the object about 50 KiB: one per
+// evaluation, on the stack.
 class ConceptMatcher {
  public:
   explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
     none_.coding.fill(kNoCoding);
     none_.term.fill(TermIndex::kNone);
+    none_.terms_known = ~RoleMask{0};
   }
   ConceptMatcher(const ConceptMatcher&) = delete;
   ConceptMatcher& operator=(const ConceptMatcher&) = delete;
@@ -75,32 +78,48 @@ class ConceptMatcher {
   const RuleSet& rules() const noexcept { return rules_; }
 
  private:
+  using RoleMask = std::uint32_t;  // bit r: Role r
+  static_assert(kRoleCount < 32, "a role r is list r of the term index: role_bit(r) == TermIndex::list_bit(r)");
+  static constexpr RoleMask role_bit(Role r) noexcept { return RoleMask{1} << static_cast<std::size_t>(r); }
+
   // The first matching term of every role in one text (TermIndex::kNone: none).
   using RoleHits = std::array<std::uint16_t, kRoleCount>;
   struct TextHits {
     const char* data = nullptr;
     std::size_t size = 0;
     std::size_t hash = 0;
-    RoleHits first;  // valid when data != nullptr
+    TermIndex::ListMask candidates = 0;  // the roles that may have a term here (candidate_lists)
+    bool scanned = false;                // `first` is filled in
+    RoleHits first;
   };
-  // The scanned texts, by content: EHR data repeats texts such as "Right knee" in many
+  // The looked-at texts, by content: EHR data repeats texts such as "Right knee" in many
   // resources, and the rules ask about one text for several roles. The cached views point into
   // the request, which outlives the matcher.
   static constexpr std::size_t kContentSlots = 256;
   static constexpr std::size_t kContentProbes = 8;
-  const RoleHits& hits(std::string_view text);
+  TextHits& text_entry(std::string_view text);
+  // The first term of `role` in the text (TermIndex::kNone: none), scanning it on first need.
+  std::uint16_t first_term(TextHits& entry, Role role);
 
-  // What a CodeableConcept matches, for every role at once: the first coding whose code is in
-  // the role's value set, and the first term in its text or coding displays. Kept per concept
-  // (by address), since the rules ask about one concept for several roles.
+  // What a CodeableConcept matches: for every role, the first coding whose code is in the
+  // role's value set (found at once), and, for the roles asked so far, the first term in its
+  // text or coding displays. Kept per concept (by address): the rules ask about one concept for
+  // several roles.
   static constexpr std::uint16_t kNoCoding = 0xFFFF;
+  static constexpr std::size_t kMaxSources = 8;  // text and displays kept for asking later
   struct ConceptHits {
     const json::object* concept_json = nullptr;
     std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
-    RoleHits term;                                 // TermIndex::kNone: no term
+    RoleHits term;                                 // for the roles of terms_known; kNone: no term
+    RoleMask terms_known = 0;
+    RoleMask candidates = 0;  // the roles that may have a term in any source: the others have none
+    std::uint8_t source_count = 0;
+    std::array<std::string_view, kMaxSources> sources;  // the non-empty text, then displays
+    std::array<RoleMask, kMaxSources> source_candidates;
   };
   static constexpr std::size_t kConceptSlots = 256;
-  const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+  ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+  std::uint16_t concept_term(ConceptHits& h, Role role);
   // The hit for coding number k of the concept (ConceptHits::coding), or none.
   static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
   Hit term_hit(Role role, std::uint16_t t) const noexcept;
