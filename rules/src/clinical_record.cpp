@@ -243,7 +243,7 @@ ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableCo
     const RoleMask candidates = text_entry(text).candidates;
     h.candidates |= candidates;
     h.source_candidates[h.source_count] = candidates;
-    h.sources[h.source_count++] = text;
+    h.sources[h.source_count++] = Source{text.data(), text.size()};
   };
   keep(concept_fields.text);
   std::uint16_t k = 0;
@@ -283,7 +283,7 @@ std::uint16_t ConceptMatcher::concept_term(ConceptHits& h, Role role) {
   std::uint16_t t = TermIndex::kNone;
   if ((h.candidates & bit) != 0)
     for (std::size_t i = 0; i < h.source_count && t == TermIndex::kNone; ++i)
-      if ((h.source_candidates[i] & bit) != 0) t = first_term(text_entry(h.sources[i]), role);
+      if ((h.source_candidates[i] & bit) != 0) t = first_term(text_entry(std::string_view(h.sources[i].data, h.sources[i].size)), role);
   h.term[r] = t;
   h.terms_known |= role_bit(role);
   return t;

@@ -55,6 +55,8 @@ class ConceptMatcher {
     none_.coding.fill(kNoCoding);
     none_.term.fill(TermIndex::kNone);
     none_.terms_known = ~RoleMask{0};
+    none_.candidates = 0;
+    none_.source_count = 0;
   }
   ConceptMatcher(const ConceptMatcher&) = delete;
   ConceptMatcher& operator=(const ConceptMatcher&) = delete;
@@ -84,12 +86,14 @@ class ConceptMatcher {
 
   // The first matching term of every role in one text (TermIndex::kNone: none).
   using RoleHits = std::array<std::uint16_t, kRoleCount>;
+  // Only `data` is initialised (null: an empty slot); the rest is written when a text takes the
+  // slot. (Initialising every member of 256 slots per evaluation cost thousands of instructions.)
   struct TextHits {
     const char* data = nullptr;
-    std::size_t size = 0;
-    std::size_t hash = 0;
-    TermIndex::ListMask candidates = 0;  // the roles that may have a term here (candidate_lists)
-    bool scanned = false;                // `first` is filled in
+    std::size_t size;
+    std::size_t hash;
+    TermIndex::ListMask candidates;  // the roles that may have a term here (candidate_lists)
+    bool scanned;                    // `first` is filled in
     RoleHits first;
   };
   // The looked-at texts, by content: EHR data repeats texts such as "Right knee" in many
@@ -107,14 +111,19 @@ class ConceptMatcher {
   // several roles.
   static constexpr std::uint16_t kNoCoding = 0xFFFF;
   static constexpr std::size_t kMaxSources = 8;  // text and displays kept for asking later
+  struct Source {  // a std::string_view without a default initialiser (see TextHits)
+    const char* data;
+    std::size_t size;
+  };
+  // Only `concept_json` is initialised (null: an empty slot), as in TextHits.
   struct ConceptHits {
     const json::object* concept_json = nullptr;
     std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
     RoleHits term;                                 // for the roles of terms_known; kNone: no term
-    RoleMask terms_known = 0;
-    RoleMask candidates = 0;  // the roles that may have a term in any source: the others have none
-    std::uint8_t source_count = 0;
-    std::array<std::string_view, kMaxSources> sources;  // the non-empty text, then displays
+    RoleMask terms_known;
+    RoleMask candidates;  // the roles that may have a term in any source: the others have none
+    std::uint8_t source_count;
+    std::array<Source, kMaxSources> sources;  // the non-empty text, then displays
     std::array<RoleMask, kMaxSources> source_candidates;
   };
   static constexpr std::size_t kConceptSlots = 256;
