@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <stdexcept>
 #include <tuple>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace rules::detail {
 namespace {
@@ -258,28 +263,80 @@ TermIndex::ListMask TermIndex::lists_started_by(const char* word, std::size_t si
   return lists;
 }
 
+namespace {
+
+// Which bytes of a text are word letters (ASCII letters and digits): bit i of masks[i / 64] is
+// byte i. False when the text has a byte >= 0x80 or an apostrophe, which the tokenizer folds
+// or joins in ways the masks do not model. 16 bytes at a time with SSE2 (every x86-64 has it),
+// else one at a time.
+constexpr std::size_t kMaskedBytes = 1024;  // longer texts (rare) are left to the scan
+
+#if defined(__SSE2__)
+std::uint64_t letter_bits16(const unsigned char* p, std::uint32_t& unmodelled) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  unmodelled |= static_cast<std::uint32_t>(_mm_movemask_epi8(x)) |  // bytes >= 0x80
+                static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\''))));
+  // Signed compares are right for bytes < 0x80, the only ones a modelled text has.
+  const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));  // ASCII letters folded; no other byte lands on a-z
+  const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(alpha, digit)));
+}
+#endif
+
+bool letter_masks(std::string_view text, std::uint64_t* masks) noexcept {
+  const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
+#if defined(__SSE2__)
+  std::uint32_t unmodelled = 0;
+  std::size_t at = 0;
+  for (; at + 16 <= text.size(); at += 16) masks[at / 64] |= letter_bits16(bytes + at, unmodelled) << (at % 64);
+  if (at < text.size()) {  // the tail, copied out: no load may read past the text
+    unsigned char tail[16] = {};  // zero bytes: separators
+    std::memcpy(tail, bytes + at, text.size() - at);
+    masks[at / 64] |= letter_bits16(tail, unmodelled) << (at % 64);
+  }
+  return unmodelled == 0;
+#else
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const std::uint8_t code = kLetterCodes[bytes[at]];
+    if (code == kUnmodelled) return false;
+    masks[at / 64] |= std::uint64_t{code != kSeparator} << (at % 64);
+  }
+  return true;
+#endif
+}
+
+}  // namespace
+
 // For ASCII text without apostrophes the tokenizer's words are exactly the runs of letters and
 // digits, lower-cased: the same words are looked up here as scan() would look them up (by their
 // shape first), without writing tokens.
 TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
+  if (text.size() > kMaskedBytes) return kAllLists;
+  std::uint64_t masks[kMaskedBytes / 64 + 1] = {};  // one more: all separators, ends every word
+  if (!letter_masks(text, masks)) return kAllLists;
+  const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
   ListMask lists = 0;
-  while (p < end) {
-    std::uint8_t first = kLetterCodes[*p];
-    if (first == kSeparator) {
-      ++p;
-      continue;
+  std::uint64_t carry = 0;  // the last byte of the previous mask was a letter
+  for (std::size_t w = 0, n = (text.size() + 63) / 64; w < n; ++w) {
+    const std::uint64_t m = masks[w];
+    std::uint64_t starts = m & ~((m << 1) | carry);
+    carry = m >> 63;
+    while (starts != 0) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(starts));
+      starts &= starts - 1;
+      std::size_t size = static_cast<std::size_t>(std::countr_one(m >> bit));
+      if (bit + size == 64)  // the word goes on in the next masks
+        for (std::size_t v = w + 1;; ++v) {
+          const auto more = static_cast<std::size_t>(std::countr_one(masks[v]));
+          size += more;
+          if (more < 64) break;
+        }
+      const std::size_t start = w * 64 + bit;
+      const std::uint8_t second = size > 1 ? kLetterCodes[bytes[start + 1]] : 0;
+      if (key_shapes_[word_shape(kLetterCodes[bytes[start]], second, size, kShapeLetters, kShapeLengths)])
+        lists |= lists_started_by(text.data() + start, size);
     }
-    if (first == kUnmodelled) return kAllLists;
-    const auto* const start = p;
-    std::uint8_t code = ++p < end ? kLetterCodes[*p] : kSeparator;
-    const std::uint8_t second = is_letter(code) ? code : 0;
-    while (is_letter(code)) code = ++p < end ? kLetterCodes[*p] : kSeparator;
-    if (code == kUnmodelled) return kAllLists;
-    const auto size = static_cast<std::size_t>(p - start);
-    if (key_shapes_[word_shape(first, second, size, kShapeLetters, kShapeLengths)])
-      lists |= lists_started_by(reinterpret_cast<const char*>(start), size);
   }
   return lists;
 }
