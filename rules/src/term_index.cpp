@@ -290,10 +290,17 @@ bool letter_masks(std::string_view text, std::uint64_t* masks) noexcept {
   std::uint32_t unmodelled = 0;
   std::size_t at = 0;
   for (; at + 16 <= text.size(); at += 16) masks[at / 64] |= letter_bits16(bytes + at, unmodelled) << (at % 64);
-  if (at < text.size()) {  // the tail, copied out: no load may read past the text
-    unsigned char tail[16] = {};  // zero bytes: separators
-    std::memcpy(tail, bytes + at, text.size() - at);
-    masks[at / 64] |= letter_bits16(tail, unmodelled) << (at % 64);
+  if (at < text.size()) {  // the tail: no load may read past the text
+    const std::size_t rest = text.size() - at;
+    std::uint64_t bits;
+    if (text.size() >= 16) {  // the last 16 bytes, overlapping bytes already mapped: keep the new ones
+      bits = letter_bits16(bytes + text.size() - 16, unmodelled) >> (16 - rest);
+    } else {  // a short text, copied out
+      unsigned char tail[16] = {};  // zero bytes: separators
+      std::memcpy(tail, bytes + at, rest);
+      bits = letter_bits16(tail, unmodelled);
+    }
+    masks[at / 64] |= bits << (at % 64);
   }
   return unmodelled == 0;
 #else
@@ -313,12 +320,14 @@ bool letter_masks(std::string_view text, std::uint64_t* masks) noexcept {
 // shape first), without writing tokens.
 TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noexcept {
   if (text.size() > kMaskedBytes) return kAllLists;
-  std::uint64_t masks[kMaskedBytes / 64 + 1] = {};  // one more: all separators, ends every word
+  const std::size_t n = (text.size() + 63) / 64;
+  std::uint64_t masks[kMaskedBytes / 64 + 1];
+  std::fill_n(masks, n + 1, 0);  // one more: all separators, ends every word
   if (!letter_masks(text, masks)) return kAllLists;
   const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
   ListMask lists = 0;
   std::uint64_t carry = 0;  // the last byte of the previous mask was a letter
-  for (std::size_t w = 0, n = (text.size() + 63) / 64; w < n; ++w) {
+  for (std::size_t w = 0; w < n; ++w) {
     const std::uint64_t m = masks[w];
     std::uint64_t starts = m & ~((m << 1) | carry);
     carry = m >> 63;

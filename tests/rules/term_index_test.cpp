@@ -130,6 +130,17 @@ TEST(TermIndex, CandidateListsHoldEveryListTheScanFinds) {
   // Non-ASCII text and apostrophes are left to the scan: every list.
   EXPECT_EQ(index.candidate_lists("Wharton\xE2\x80\x99s jelly"), TermIndex::kAllLists);
   EXPECT_EQ(index.candidate_lists("Wharton's jelly"), TermIndex::kAllLists);
+  // Wherever the byte or the word falls: in the first 16 bytes, across 16- and 64-byte steps, in
+  // the last, partly overlapping 16.
+  for (std::size_t pad = 0; pad < 80; ++pad) {
+    const std::string lead(pad, 'x');
+    EXPECT_EQ(index.candidate_lists(lead + " Wharton's"), TermIndex::kAllLists) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " caf\xC3\xA9 note"), TermIndex::kAllLists) << pad;
+    EXPECT_NE(index.candidate_lists(lead + " amniotic") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_NE(index.candidate_lists(lead + " amniotic, hypertension") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " xamniotic") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " essential hypertension"), 0u) << pad;
+  }
 
   std::vector<std::string> texts;
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(CDS_FIXTURES_DIR) / "requests"))
