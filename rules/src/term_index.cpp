@@ -105,6 +105,23 @@ void TermIndex::add_key_shape(std::string_view key, bool prefix) {
   for (std::size_t size = key.size(); size < kShapeLengths; ++size) set(kLetterCodes[static_cast<unsigned char>(key[1])], size);
 }
 
+void TermIndex::fill_key_pairs() {
+  key_pairs_.reset();
+  for (unsigned b0 = 0; b0 < 256; ++b0) {
+    const std::uint8_t first = kLetterCodes[b0];
+    if (!is_letter(first)) continue;  // words start with a letter
+    for (unsigned b1 = 0; b1 < 256; ++b1) {
+      const std::uint8_t code = kLetterCodes[b1];
+      const std::size_t second = is_letter(code) ? code : 0;
+      for (std::size_t size = 1; size < kShapeLengths; ++size)
+        if (key_shapes_[word_shape(first, second, size, kShapeLetters, kShapeLengths)]) {
+          key_pairs_.set(b0 | b1 << 8);
+          break;
+        }
+    }
+  }
+}
+
 void TermIndex::freeze() {
   std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
     return std::tie(a.prefix, a.key) < std::tie(b.prefix, b.key);
@@ -151,6 +168,7 @@ void TermIndex::freeze() {
     i = j;
   }
   std::sort(prefix_lengths_.begin(), prefix_lengths_.end());
+  fill_key_pairs();
   pending_.clear();
   pending_.shrink_to_fit();
 }
@@ -334,6 +352,9 @@ TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noex
     while (starts != 0) {
       const auto bit = static_cast<std::size_t>(std::countr_zero(starts));
       starts &= starts - 1;
+      const std::size_t start = w * 64 + bit;
+      const unsigned after = start + 1 < text.size() ? bytes[start + 1] : 0;  // 0: a separator
+      if (!key_pairs_[bytes[start] | after << 8]) continue;
       std::size_t size = static_cast<std::size_t>(std::countr_one(m >> bit));
       if (bit + size == 64)  // the word goes on in the next masks
         for (std::size_t v = w + 1;; ++v) {
@@ -341,7 +362,6 @@ TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noex
           size += more;
           if (more < 64) break;
         }
-      const std::size_t start = w * 64 + bit;
       const std::uint8_t second = size > 1 ? kLetterCodes[bytes[start + 1]] : 0;
       if (key_shapes_[word_shape(kLetterCodes[bytes[start]], second, size, kShapeLetters, kShapeLengths)])
         lists |= lists_started_by(text.data() + start, size);

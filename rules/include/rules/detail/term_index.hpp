@@ -106,6 +106,11 @@ class TermIndex {
   static constexpr std::size_t kShapeLetters = 37;  // 0: none (a one-letter word), 1..36: a-z, 0-9
   std::bitset<kShapeLetters * kShapeLetters * kShapeLengths> key_shapes_;
   void add_key_shape(std::string_view key, bool prefix);
+  // The same without the length, by a word's first two bytes as they are in the text (bit
+  // b0 | b1 << 8; b1 is the byte after a one-letter word): one bit test on two raw bytes passes
+  // over most words before their length is even known.
+  std::bitset<65536> key_pairs_;
+  void fill_key_pairs();
   ListMask lists_started_by(const char* word, std::size_t size) const noexcept;
   std::size_t list_count_ = 0;
 
