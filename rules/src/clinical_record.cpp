@@ -211,12 +211,13 @@ ConceptFields read_concept(const json::object& o) noexcept {
 }  // namespace
 
 int ConceptMatcher::system_index(std::string_view system) noexcept {
-  if (!has_last_system_ || system != last_system_) {
-    has_last_system_ = true;
-    last_system_ = system;
-    last_system_index_ = rules_.systems.find(system);
-  }
-  return last_system_index_;
+  for (std::size_t i = 0; i < systems_seen_count_; ++i)
+    if (systems_seen_[i].system == system) return systems_seen_[i].index;
+  SystemSeen& slot = systems_seen_[next_system_slot_];  // the oldest, once all are taken
+  next_system_slot_ = (next_system_slot_ + 1) % kSystemCache;
+  systems_seen_count_ = std::min(systems_seen_count_ + 1, kSystemCache);
+  slot = SystemSeen{system, rules_.systems.find(system)};
+  return slot.index;
 }
 
 ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {

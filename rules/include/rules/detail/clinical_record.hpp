@@ -133,14 +133,19 @@ class ConceptMatcher {
   static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
   Hit term_hit(Role role, std::uint16_t t) const noexcept;
 
-  // SystemTable::find of the last coding system looked up: codings of one resource list mostly
-  // share their system, and comparing with the last one is cheaper than searching the table.
+  // SystemTable::find of the coding systems looked up so far (the last kSystemCache): a request
+  // names a handful of systems over and over, and comparing with those is cheaper than
+  // searching the table.
   int system_index(std::string_view system) noexcept;
+  static constexpr std::size_t kSystemCache = 4;
+  struct SystemSeen {
+    std::string_view system;  // a view into the request
+    int index = SystemTable::unknown;
+  };
 
   const RuleSet& rules_;
-  std::string_view last_system_;  // a view into the request
-  int last_system_index_ = SystemTable::unknown;
-  bool has_last_system_ = false;
+  std::array<SystemSeen, kSystemCache> systems_seen_;
+  std::size_t systems_seen_count_ = 0, next_system_slot_ = 0;
   TokenizedText scratch_;
   std::array<TextHits, kContentSlots> by_content_;
   std::array<ConceptHits, kConceptSlots> concepts_;
