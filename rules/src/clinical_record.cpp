@@ -220,13 +220,7 @@ int ConceptMatcher::system_index(std::string_view system) noexcept {
   return slot.index;
 }
 
-ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
-  const json::object* key = cc.json();
-  if (key == nullptr) return none_;
-  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
-  static_assert(kConceptSlots == 256);
-  ConceptHits& h = concepts_[address >> 56];
-  if (h.concept_json == key) return h;
+ConceptMatcher::ConceptHits& ConceptMatcher::fill_concept_hits(ConceptHits& h, const json::object* key) {
   h.concept_json = key;
   h.coding.fill(kNoCoding);
   h.terms_known = 0;

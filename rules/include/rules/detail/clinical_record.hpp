@@ -127,7 +127,15 @@ class ConceptMatcher {
     std::array<RoleMask, kMaxSources> source_candidates;
   };
   static constexpr std::size_t kConceptSlots = 256;
-  ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+  // Inline: most calls find the concept already cached.
+  ConceptHits& concept_hits(const fhir::CodeableConcept& cc) {
+    const json::object* key = cc.json();
+    if (key == nullptr) return none_;
+    static_assert(kConceptSlots == 256);
+    ConceptHits& h = concepts_[(reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL) >> 56];
+    return h.concept_json == key ? h : fill_concept_hits(h, key);
+  }
+  ConceptHits& fill_concept_hits(ConceptHits& h, const json::object* key);
   std::uint16_t concept_term(ConceptHits& h, Role role);
   // The hit for coding number k of the concept (ConceptHits::coding), or none.
   static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
