@@ -149,6 +149,7 @@ void TermIndex::freeze() {
     for (std::size_t k = i; k < j; ++k) {
       entries_.push_back(pending_[k].entry);
       slot.lists |= list_bit(pending_[k].entry.list);
+      if (patterns_[pending_[k].entry.pattern].word_count == 1) slot.single_lists |= list_bit(pending_[k].entry.list);
     }
     slot.end = static_cast<std::uint32_t>(entries_.size());
     Table& table = pending_[i].prefix ? prefix_ : exact_;
@@ -252,31 +253,71 @@ void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
 
 // The lists whose terms the word (raw bytes, folded here as the tokenizer folds them) may
 // start: the entries of its exact key and of every prefix key it starts with.
-TermIndex::ListMask TermIndex::lists_started_by(const char* word, std::size_t size) const noexcept {
-  // A key is short; a word longer than this buffer is compared by its first kMaxWord bytes for
-  // the prefix keys, and may be an exact key only when one is that long (then: every list).
-  constexpr std::size_t kMaxWord = 64;
-  char folded[kMaxWord];
-  const std::size_t n = std::min(size, kMaxWord);
+namespace {
+
+// A key is short; a word longer than this is not looked up by candidate_lists(): every list.
+constexpr std::size_t kMaxWord = 64;
+
+// The word folded as the tokenizer folds it, and its word_hash().
+std::uint32_t fold_word(const char* word, std::size_t size, char* folded) noexcept {
   std::uint32_t h = kWordHashSeed;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < size; ++i) {
     folded[i] = fold(word[i]);
     h = word_hash_step(h, folded[i]);
   }
+  return h;
+}
+
+}  // namespace
+
+// The lists whose terms the word text[start, start + size) (raw bytes) may start: those with a
+// one-word term that is the word or a prefix of it, and those with a longer term that the next
+// word goes on with (lists_going_on).
+TermIndex::ListMask TermIndex::lists_started_by(std::string_view text, std::size_t start, std::size_t size) const noexcept {
+  if (size > kMaxWord) return kAllLists;  // no real key is that long: let the scan decide
+  char folded[kMaxWord];
+  std::uint32_t h = fold_word(text.data() + start, size, folded);
   ListMask lists = 0;
-  if (size > kMaxWord) {
-    lists = kAllLists;  // too long to look up here (no real key is): let the scan decide
-  } else if (exact_filter_[h % kFilterBits]) {
-    if (const Slot* s = exact_.find(std::string_view(folded, n), h, pool_)) lists |= s->lists;
-  }
+  if (exact_filter_[h % kFilterBits])
+    if (const Slot* s = exact_.find(std::string_view(folded, size), h, pool_)) {
+      lists |= s->single_lists;
+      if ((s->lists & ~lists) != 0) lists |= lists_going_on(*s, text, start + size, s->lists & ~lists);
+    }
   if (!prefix_first_bytes_[static_cast<unsigned char>(folded[0])]) return lists;
   h = kWordHashSeed;
   std::size_t hashed = 0;
-  for (std::uint32_t len : prefix_lengths_) {
-    if (len > n) break;
+  for (std::uint32_t len : prefix_lengths_) {  // one-word prefix terms only: no next word to check
+    if (len > size) break;
     for (; hashed < len; ++hashed) h = word_hash_step(h, folded[hashed]);
     if (!prefix_filter_[h % kFilterBits]) continue;
     if (const Slot* s = prefix_.find(std::string_view(folded, len), h, pool_)) lists |= s->lists;
+  }
+  return lists;
+}
+
+// The lists of `wanted` with a term of several words under `key` whose second word is the next
+// word of the text, joined to the key's word (the word ending at `after`) as matches_at() wants
+// it: by exactly one space, tab or hyphen (Gap::join).
+TermIndex::ListMask TermIndex::lists_going_on(const Slot& key, std::string_view text, std::size_t after,
+                                              ListMask wanted) const noexcept {
+  if (after + 1 >= text.size() || !is_letter(kLetterCodes[static_cast<unsigned char>(text[after + 1])])) return 0;
+  const char gap = text[after];
+  if (gap != ' ' && gap != '\t' && gap != '-') return 0;
+  std::size_t next = after + 1, end = next;
+  while (end < text.size() && is_letter(kLetterCodes[static_cast<unsigned char>(text[end])])) ++end;
+  if (end - next > kMaxWord) return wanted;
+  char folded[kMaxWord];
+  const std::uint32_t h = fold_word(text.data() + next, end - next, folded);
+  const std::string_view word_after(folded, end - next);
+  ListMask lists = 0;
+  for (std::uint32_t k = key.begin; k < key.end; ++k) {
+    const Entry& e = entries_[k];
+    const Pattern& p = patterns_[e.pattern];
+    if ((wanted & ~lists & list_bit(e.list)) == 0 || p.word_count < 2) continue;
+    const WordRef& second = words_[p.first_word + 1];
+    const bool goes_on = p.prefix_last && p.word_count == 2 ? word_after.starts_with(word(second))
+                                                            : second.hash == h && word_after == word(second);
+    if (goes_on) lists |= list_bit(e.list);
   }
   return lists;
 }
@@ -364,7 +405,7 @@ TermIndex::ListMask TermIndex::candidate_lists(std::string_view text) const noex
         }
       const std::uint8_t second = size > 1 ? kLetterCodes[bytes[start + 1]] : 0;
       if (key_shapes_[word_shape(kLetterCodes[bytes[start]], second, size, kShapeLetters, kShapeLengths)])
-        lists |= lists_started_by(text.data() + start, size);
+        lists |= lists_started_by(text, start, size);
     }
   }
   return lists;

@@ -127,6 +127,13 @@ TEST(TermIndex, CandidateListsHoldEveryListTheScanFinds) {
   EXPECT_NE(index.candidate_lists("AmnioFix injection") & bit(Role::donor_derived), 0u);  // "amnio*"
   EXPECT_EQ(index.candidate_lists("Right knee") & bit(Role::kellgren_lawrence), 0u);
   EXPECT_NE(index.candidate_lists("Right knee") & bit(Role::knee_site), 0u);
+  // A term of several words counts only where its second word follows, joined as matching wants.
+  EXPECT_EQ(index.candidate_lists("Right knee pain") & bit(Role::knee_oa), 0u);
+  EXPECT_EQ(index.candidate_lists("knee, osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_EQ(index.candidate_lists("knee  osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("Right knee osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("knee-OA") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("KNEE\tOsteoarthritis") & bit(Role::knee_oa), 0u);
   // Non-ASCII text and apostrophes are left to the scan: every list.
   EXPECT_EQ(index.candidate_lists("Wharton\xE2\x80\x99s jelly"), TermIndex::kAllLists);
   EXPECT_EQ(index.candidate_lists("Wharton's jelly"), TermIndex::kAllLists);
@@ -155,6 +162,11 @@ TEST(TermIndex, CandidateListsHoldEveryListTheScanFinds) {
       texts.push_back("no " + t.text + ", not " + t.text + "s");
       texts.push_back(t.text.substr(0, t.text.size() - 1));  // one letter short: no term, mostly
       texts.push_back(t.text + std::string(70, 'x'));         // a word longer than any key
+      std::string spaced = t.text, hyphened = t.text;          // other gaps between its words
+      for (char& c : spaced) c = c == ' ' ? '\t' : c;
+      for (char& c : hyphened) c = c == ' ' ? '-' : c;
+      texts.push_back(spaced);
+      texts.push_back("x " + hyphened + "s");
     }
   std::size_t none = 0, some = 0, found = 0;
   std::vector<std::uint16_t> first(rules::detail::kRoleCount);

@@ -71,6 +71,7 @@ class TermIndex {
     WordRef key;
     std::uint32_t begin = 0, end = 0;  // into entries_; begin == end: empty slot
     std::uint32_t lists = 0;           // list_bit() of every entry's list
+    std::uint32_t single_lists = 0;    // ... of the entries whose term is this one word
   };
   struct Table {
     std::vector<Slot> slots;  // size is a power of two, at most half full
@@ -111,7 +112,8 @@ class TermIndex {
   // over most words before their length is even known.
   std::bitset<65536> key_pairs_;
   void fill_key_pairs();
-  ListMask lists_started_by(const char* word, std::size_t size) const noexcept;
+  ListMask lists_started_by(std::string_view text, std::size_t start, std::size_t size) const noexcept;
+  ListMask lists_going_on(const Slot& key, std::string_view text, std::size_t after, ListMask wanted) const noexcept;
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.
