@@ -149,7 +149,14 @@ void TermIndex::freeze() {
     for (std::size_t k = i; k < j; ++k) {
       entries_.push_back(pending_[k].entry);
       slot.lists |= list_bit(pending_[k].entry.list);
-      if (patterns_[pending_[k].entry.pattern].word_count == 1) slot.single_lists |= list_bit(pending_[k].entry.list);
+      const Pattern& p = patterns_[pending_[k].entry.pattern];
+      if (p.word_count == 1) {
+        slot.single_lists |= list_bit(pending_[k].entry.list);
+      } else if (p.prefix_last && p.word_count == 2) {
+        slot.second_words = ~std::uint64_t{0};  // a word prefix: no hash stands for the words it starts
+      } else {
+        slot.second_words |= std::uint64_t{1} << (words_[p.first_word + 1].hash % 64);
+      }
     }
     slot.end = static_cast<std::uint32_t>(entries_.size());
     Table& table = pending_[i].prefix ? prefix_ : exact_;
@@ -308,6 +315,7 @@ TermIndex::ListMask TermIndex::lists_going_on(const Slot& key, std::string_view 
   if (end - next > kMaxWord) return wanted;
   char folded[kMaxWord];
   const std::uint32_t h = fold_word(text.data() + next, end - next, folded);
+  if ((key.second_words >> (h % 64) & 1) == 0) return 0;  // the second word of no term under the key
   const std::string_view word_after(folded, end - next);
   ListMask lists = 0;
   for (std::uint32_t k = key.begin; k < key.end; ++k) {

@@ -72,6 +72,7 @@ class TermIndex {
     std::uint32_t begin = 0, end = 0;  // into entries_; begin == end: empty slot
     std::uint32_t lists = 0;           // list_bit() of every entry's list
     std::uint32_t single_lists = 0;    // ... of the entries whose term is this one word
+    std::uint64_t second_words = 0;    // bit (hash % 64) of the second word of every longer term
   };
   struct Table {
     std::vector<Slot> slots;  // size is a power of two, at most half full
