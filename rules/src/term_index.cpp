@@ -33,8 +33,13 @@ constexpr std::array<std::uint8_t, 256> kLetterCodes = [] {
   return t;
 }();
 constexpr bool is_letter(std::uint8_t code) noexcept { return code != kSeparator && code != kUnmodelled; }
-// ASCII lower case, as the tokenizer folds a word byte.
-constexpr char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+// ASCII lower case, as the tokenizer folds a word byte: a table, one load per byte.
+constexpr std::array<char, 256> kFolded = [] {
+  std::array<char, 256> t{};
+  for (int i = 0; i < 256; ++i) t[static_cast<std::size_t>(i)] = static_cast<char>(i >= 'A' && i <= 'Z' ? i - 'A' + 'a' : i);
+  return t;
+}();
+constexpr char fold(char c) noexcept { return kFolded[static_cast<unsigned char>(c)]; }
 
 // The bit of TermIndex::key_shapes_ for a word with these first two letter codes (second 0 for
 // a one-letter word) and this length.
