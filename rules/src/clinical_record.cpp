@@ -131,7 +131,7 @@ std::size_t sample_hash(std::string_view text) noexcept {
 
 }  // namespace
 
-const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
+ConceptMatcher::TextHits& ConceptMatcher::text_entry(std::string_view text) {
   // Open addressing from the text's home slot. When kContentProbes slots in a row hold other
   // texts (a very large request), the home slot is re-used: a re-scan later at worst.
   const std::size_t hash = sample_hash(text);
@@ -144,20 +144,30 @@ const ConceptMatcher::RoleHits& ConceptMatcher::hits(std::string_view text) {
     }
     if (slot.hash == hash && slot.size == text.size() &&
         (slot.data == text.data() || std::memcmp(slot.data, text.data(), text.size()) == 0))
-      return slot.first;
+      return slot;
   }
-  scratch_.assign(text);
-  rules_.term_index.scan(scratch_.tokens(), rules_.matcher, target->first);
   target->data = text.data();
   target->size = text.size();
   target->hash = hash;
-  return target->first;
+  target->candidates = rules_.term_index.candidate_lists(text);
+  target->scanned = false;
+  return *target;
+}
+
+std::uint16_t ConceptMatcher::first_term(TextHits& entry, Role role) {
+  if ((entry.candidates & TermIndex::list_bit(static_cast<std::size_t>(role))) == 0) return TermIndex::kNone;
+  if (!entry.scanned) {
+    scratch_.assign(std::string_view(entry.data, entry.size));
+    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, entry.first);
+    entry.scanned = true;
+  }
+  return entry.first[static_cast<std::size_t>(role)];
 }
 
 ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
   const auto& terms = rules_.vs(role).terms;
   if (text.empty() || terms.empty()) return {};
-  const std::uint16_t t = hits(text)[static_cast<std::size_t>(role)];
+  const std::uint16_t t = first_term(text_entry(text), role);
   if (t == TermIndex::kNone) return {};
   return Hit{true, terms[t].text, false};
 }
@@ -201,31 +211,40 @@ ConceptFields read_concept(const json::object& o) noexcept {
 }  // namespace
 
 int ConceptMatcher::system_index(std::string_view system) noexcept {
-  if (!has_last_system_ || system != last_system_) {
-    has_last_system_ = true;
-    last_system_ = system;
-    last_system_index_ = rules_.systems.find(system);
-  }
-  return last_system_index_;
+  for (std::size_t i = 0; i < systems_seen_count_; ++i)
+    if (systems_seen_[i].system == system) return systems_seen_[i].index;
+  SystemSeen& slot = systems_seen_[next_system_slot_];  // the oldest, once all are taken
+  next_system_slot_ = (next_system_slot_ + 1) % kSystemCache;
+  systems_seen_count_ = std::min(systems_seen_count_ + 1, kSystemCache);
+  slot = SystemSeen{system, rules_.systems.find(system)};
+  return slot.index;
 }
 
-const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::CodeableConcept& cc) {
-  const json::object* key = cc.json();
-  if (key == nullptr) return none_;
-  const std::uint64_t address = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL;
-  static_assert(kConceptSlots == 256);
-  ConceptHits& h = concepts_[address >> 56];
-  if (h.concept_json == key) return h;
+ConceptMatcher::ConceptHits& ConceptMatcher::fill_concept_hits(ConceptHits& h, const json::object* key) {
   h.concept_json = key;
   h.coding.fill(kNoCoding);
-  h.term.fill(TermIndex::kNone);
+  h.terms_known = 0;
+  h.candidates = 0;
+  h.source_count = 0;
   const ConceptFields concept_fields = read_concept(*key);
-  // The coding displays, kept from the one pass over the codings for the text matching below.
-  SmallVector<std::string_view, 8> displays;
+  // The texts, in the order they are asked (text, then each display): kept for concept_term().
+  bool sources_fit = true;
+  auto keep = [&](std::string_view text) {
+    if (text.empty()) return;
+    if (h.source_count == kMaxSources) {
+      sources_fit = false;
+      return;
+    }
+    const RoleMask candidates = text_entry(text).candidates;
+    h.candidates |= candidates;
+    h.source_candidates[h.source_count] = candidates;
+    h.sources[h.source_count++] = Source{text.data(), text.size()};
+  };
+  keep(concept_fields.text);
   std::uint16_t k = 0;
   for (fhir::Coding c : fhir::ObjectRange<fhir::Coding>(concept_fields.coding)) {
     const CodingFields f = read_coding(*c.json());
-    displays.push_back(f.display);
+    keep(f.display);
     if (k == kNoCoding) continue;
     CodeIndex::Mask roles = rules_.code_index.find(system_index(f.system), f.code);
     while (roles != 0) {
@@ -235,22 +254,34 @@ const ConceptMatcher::ConceptHits& ConceptMatcher::concept_hits(const fhir::Code
     }
     ++k;
   }
-  // The first source (text, then each display) with a term of the role decides, as in text().
-  bool any_source = false;
-  auto take = [&](std::string_view text) {
-    if (text.empty()) return;
-    const RoleHits& f = hits(text);
-    if (!any_source) {  // every role is still open: the first source's hits are the answer so far
-      h.term = f;
-      any_source = true;
-      return;
-    }
-    for (std::size_t r = 0; r < kRoleCount; ++r)
-      if (h.term[r] == TermIndex::kNone) h.term[r] = f[r];
-  };
-  take(concept_fields.text);
-  for (std::string_view d : displays) take(d);
+  if (!sources_fit) {
+    // More texts than kept (rare): every role's term now, from all of them, as concept_term() would.
+    h.term.fill(TermIndex::kNone);
+    auto take = [&](std::string_view text) {
+      if (text.empty()) return;
+      TextHits& e = text_entry(text);
+      for (std::size_t r = 0; r < kRoleCount; ++r)
+        if (h.term[r] == TermIndex::kNone) h.term[r] = first_term(e, static_cast<Role>(r));
+    };
+    take(concept_fields.text);
+    for (fhir::Coding c : fhir::ObjectRange<fhir::Coding>(concept_fields.coding)) take(read_coding(*c.json()).display);
+    h.terms_known = ~RoleMask{0};
+  }
   return h;
+}
+
+// The first source (text, then each display) with a term of the role decides, as in text().
+std::uint16_t ConceptMatcher::concept_term(ConceptHits& h, Role role) {
+  const auto r = static_cast<std::size_t>(role);
+  if ((h.terms_known & role_bit(role)) != 0) return h.term[r];
+  const RoleMask bit = role_bit(role);
+  std::uint16_t t = TermIndex::kNone;
+  if ((h.candidates & bit) != 0)
+    for (std::size_t i = 0; i < h.source_count && t == TermIndex::kNone; ++i)
+      if ((h.source_candidates[i] & bit) != 0) t = first_term(text_entry(std::string_view(h.sources[i].data, h.sources[i].size)), role);
+  h.term[r] = t;
+  h.terms_known |= role_bit(role);
+  return t;
 }
 
 ConceptMatcher::Hit ConceptMatcher::coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept {
@@ -271,14 +302,13 @@ ConceptMatcher::Hit ConceptMatcher::code(Role role, const fhir::CodeableConcept&
 }
 
 ConceptMatcher::Hit ConceptMatcher::concept_text(Role role, const fhir::CodeableConcept& cc) {
-  return term_hit(role, concept_hits(cc).term[static_cast<std::size_t>(role)]);
+  return term_hit(role, concept_term(concept_hits(cc), role));
 }
 
 ConceptMatcher::Hit ConceptMatcher::matches(Role role, const fhir::CodeableConcept& cc) {
-  const ConceptHits& h = concept_hits(cc);
-  const auto r = static_cast<std::size_t>(role);
-  if (Hit hit = coding_hit(cc, h.coding[r])) return hit;
-  return term_hit(role, h.term[r]);
+  ConceptHits& h = concept_hits(cc);
+  if (Hit hit = coding_hit(cc, h.coding[static_cast<std::size_t>(role)])) return hit;
+  return term_hit(role, concept_term(h, role));
 }
 
 ResourceList knee_oa_conditions(const ClinicalRecord& record, ConceptMatcher& m) {

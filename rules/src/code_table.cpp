@@ -90,6 +90,13 @@ std::uint64_t code_hash(int system, std::string_view upper_code) noexcept {
 
 }  // namespace
 
+std::size_t CodeIndex::code_shape(int system, char upper_first, std::size_t length) noexcept {
+  const std::size_t key = (static_cast<std::size_t>(static_cast<unsigned>(system)) * 256 + static_cast<unsigned char>(upper_first)) *
+                              kShapeLengths +
+                          std::min(length, kShapeLengths - 1);
+  return (key * 0x9E3779B97F4A7C15ULL >> 40) % kShapeBits;
+}
+
 void CodeIndex::add(std::size_t table, const CodeTable& codes) {
   for (const CodeEntry& e : codes.entries()) {
     if (e.system == SystemTable::unknown || e.code.empty()) continue;
@@ -131,6 +138,10 @@ void CodeIndex::freeze() {
     while (t.slots[at].mask != 0) at = (at + 1) & m;
     t.slots[at] = slot;
     filter_.set(hash % kFilterBits);
+    for (std::size_t len = std::min(p.upper.size(), kShapeLengths - 1); len < kShapeLengths; ++len) {
+      shapes_.set(code_shape(p.system, p.upper.front(), len));
+      if (!p.prefix) break;  // an exact key: its own length only
+    }
     longest_ = std::max(longest_, p.upper.size());
     if (p.prefix && std::find(prefix_lengths_.begin(), prefix_lengths_.end(), p.upper.size()) == prefix_lengths_.end())
       prefix_lengths_.push_back(static_cast<std::uint32_t>(p.upper.size()));
@@ -142,6 +153,7 @@ void CodeIndex::freeze() {
 
 CodeIndex::Mask CodeIndex::find(int system, std::string_view code) const noexcept {
   if (system == SystemTable::unknown || code.empty()) return 0;
+  if (!shapes_[code_shape(system, upper(code.front()), code.size())]) return 0;
   // Only the first longest_ characters can take part in a match (add() keeps that <= kMaxCode).
   char buf[kMaxCode];
   const std::size_t n = std::min(code.size(), longest_);

@@ -54,16 +54,20 @@ class History {
     for (const json::object* p : record.procedures) {
       const fhir::Procedure proc(p);
       if (!status_in(proc.status(), rules.statuses.history_procedure)) continue;
+      // A procedure after `now` does not count. Its date (parsing it is most of the cost here)
+      // only matters when the procedure would be the first one or would show a kind not seen yet.
+      RoleSet kinds = unseen_kinds(m, proc.code());
+      for (fhir::CodeableConcept used : proc.used_codes()) kinds |= unseen_kinds(m, used);
+      if (any_ && kinds == 0) continue;
       if (auto s = proc.performed().start; s && *s > now) continue;
       any_ = true;
-      note(m, proc.code(), p);
-      for (fhir::CodeableConcept used : proc.used_codes()) note(m, used, p);
+      note(kinds, p);
     }
     for (const json::object* r : record.medication_requests) {
       const fhir::Order med(r);
       if (!status_in(med.status(), rules.statuses.history_medication_request)) continue;
       any_ = true;
-      note(m, med.code(), r);
+      note(unseen_kinds(m, med.code()), r);
     }
   }
   bool any() const noexcept { return any_; }
@@ -83,13 +87,20 @@ class History {
   }
 
  private:
-  void note(ConceptMatcher& m, const fhir::CodeableConcept& cc, const json::object* source) {
-    static constexpr Role kKinds[] = {Role::nsaid, Role::physical_therapy, Role::corticosteroid,
-                                      Role::hyaluronic_acid, Role::prp, Role::prolotherapy};
-    for (Role r : kKinds) {
-      auto& slot = seen_[static_cast<std::size_t>(r)];
-      if (slot == nullptr && m.matches(r, cc)) slot = source;
-    }
+  static constexpr Role kKinds[] = {Role::nsaid, Role::physical_therapy, Role::corticosteroid,
+                                    Role::hyaluronic_acid, Role::prp, Role::prolotherapy};
+  using RoleSet = std::uint32_t;
+  static constexpr RoleSet bit(Role r) noexcept { return RoleSet{1} << static_cast<std::size_t>(r); }
+  // The kinds not seen yet that the concept names.
+  RoleSet unseen_kinds(ConceptMatcher& m, const fhir::CodeableConcept& cc) const {
+    RoleSet kinds = 0;
+    for (Role r : kKinds)
+      if (seen_[static_cast<std::size_t>(r)] == nullptr && m.matches(r, cc)) kinds |= bit(r);
+    return kinds;
+  }
+  void note(RoleSet kinds, const json::object* source) {
+    for (Role r : kKinds)
+      if ((kinds & bit(r)) != 0) seen_[static_cast<std::size_t>(r)] = source;
   }
   bool any_ = false;
   std::array<const json::object*, kRoleCount> seen_{};

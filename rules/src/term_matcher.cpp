@@ -67,7 +67,7 @@ Char decode(const char* p, const char* end) noexcept {
 }  // namespace
 
 void TokenizedText::grow() {  // only texts of more than kInlineTokens words get here
-  if (tokens_ == inline_tokens_) heap_tokens_.assign(tokens_, tokens_ + size_);
+  if (tokens_ == inline_tokens()) heap_tokens_.assign(tokens_, tokens_ + size_);
   heap_tokens_.resize(2 * capacity_);
   tokens_ = heap_tokens_.data();
   capacity_ = heap_tokens_.size();
@@ -84,7 +84,7 @@ void TokenizedText::assign(std::string_view text) {
     heap_chars_.resize(text.size());  // normalising never lengthens
     out = heap_chars_.data();
   }
-  tokens_ = inline_tokens_;
+  tokens_ = inline_tokens();
   size_ = 0;
   capacity_ = kInlineTokens;
   const char* p = text.data();

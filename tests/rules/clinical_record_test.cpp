@@ -50,4 +50,41 @@ TEST(CollectRecord, GathersBundleEntriesAndSingleResourcesLikeForEachResource) {
   EXPECT_NE(record.index.resolve("ServiceRequest/sr1"), nullptr);
 }
 
+// The terms of a concept are found role by role as asked (and its texts looked at only for the
+// roles a word may start): the answer must stay that of the straightforward way, for any number
+// of sources and any order of asking: the first source (text, then each coding display) with a
+// term of the role, found by TermMatcher::find.
+TEST(ConceptMatcher, ConceptTextIsTheFirstSourceWithATermOfTheRole) {
+  const auto& rs = rules_test::real_rules();
+  const std::vector<std::string> phrases{"unrelated words", "Right knee", "Amniotic membrane injection",
+                                         "not amniotic; PRP", "Kellgren-Lawrence grade 4", "caf\xC3\xA9 knee",
+                                         "Wharton's jelly"};
+  for (std::size_t displays : {0u, 1u, 3u, 7u, 8u, 12u}) {
+    json::array coding;
+    std::vector<std::string> sources{"no terms here"};
+    for (std::size_t i = 0; i < displays; ++i) {
+      const std::string& d = phrases[(i * 5 + displays) % phrases.size()];
+      coding.push_back(json::object{{"system", "http://example.org/cs"}, {"code", "c" + std::to_string(i)}, {"display", d}});
+      sources.push_back(d);
+    }
+    const json::object concept_json{{"text", sources.front()}, {"coding", coding}};
+    const fhir::CodeableConcept cc(&concept_json);
+    auto expected = [&](Role r) -> std::string {
+      for (const std::string& text : sources) {
+        const TokenizedText tokens(text);
+        if (const Term* t = rs.matcher.find(tokens, rs.vs(r).terms)) return t->text;
+      }
+      return "";
+    };
+    ConceptMatcher m(rs);
+    for (int pass = 0; pass < 2; ++pass)  // the second time from the cache, in the other order
+      for (std::size_t k = 0; k < kRoleCount; ++k) {
+        const auto r = static_cast<Role>(pass == 0 ? k : kRoleCount - 1 - k);
+        const ConceptMatcher::Hit h = m.concept_text(r, cc);
+        EXPECT_EQ(h ? std::string(h.what) : std::string(), expected(r))
+            << displays << " displays, role " << kRoleNames[static_cast<std::size_t>(r)];
+      }
+  }
+}
+
 }  // namespace

@@ -35,6 +35,24 @@ TEST(CodeIndex, ExactPrefixCaseAndSystemPerTable) {
   EXPECT_EQ(index.find(SystemTable::unknown, "M17"), 0u);
   EXPECT_EQ(index.find(icd, ""), 0u);
   EXPECT_EQ(index.find(icd, std::string(300, 'M')), 0u);  // longer than any code: no exact match, prefix ok
+  EXPECT_EQ(index.find(icd, "M17" + std::string(40, '9')), 1u << 0);  // a prefix code, whatever the length
+}
+
+// Keys of 16 characters and more share the longest length class of the shape filter.
+TEST(CodeIndex, LongCodes) {
+  SystemTable systems;
+  const int sct = systems.add_canonical("http://snomed.info/sct");
+  systems.freeze();
+  CodeTable a;
+  a.add({sct, "1234567890123456789", false, true});
+  a.add({sct, "9876543210987654", false, true});
+  a.freeze();
+  CodeIndex index;
+  index.add(1, a);
+  index.freeze();
+  EXPECT_EQ(index.find(sct, "1234567890123456789"), 1u << 1);
+  EXPECT_EQ(index.find(sct, "9876543210987654"), 1u << 1);
+  EXPECT_EQ(index.find(sct, "12345678901234567"), 0u);
 }
 
 // Every code of every real value set, in several spellings, against CodeTable::contains.

@@ -155,6 +155,24 @@ TEST(PatientType, NotDoneProceduresAreNotHistory) {
   EXPECT_EQ(t.type, "unknown");
 }
 
+// A procedure dated after now is no history at all: neither a kind of prior care nor "some
+// procedure history", wherever it stands among the others.
+TEST(PatientType, ProceduresAfterNowAreNotHistory) {
+  const json::object future_injection = procedure("s-future", cc_text("Corticosteroid injection"), "2027-01-01");
+  auto t = type_of({.birth_date = "1961-08-19", .conditions = {knee_oa("2025-10-01")}, .procedures = {future_injection}});
+  EXPECT_THAT(t.missing, ElementsAre(HasSubstr("no imaging grade"), "no procedure history"));
+
+  Case c{.conditions = {knee_oa("2014-01-01")},
+         .procedures = {procedure("x", cc_text("Dental cleaning"), "2019-01-01"), future_injection,
+                        procedure("h", cc_text("Hyaluronic acid injection"), "2020-01-01")},
+         .observations = {kl(3)}};
+  EXPECT_NE(type_of(c).type, "3");  // one kind of prior injection before now
+  c.procedures.push_back(procedure("s", cc_text("Corticosteroid injection"), "2021-01-01"));
+  auto t3 = type_of(c);
+  EXPECT_EQ(t3.type, "3");
+  EXPECT_THAT(t3.evidence, ElementsAre("Condition/koa", "Procedure/h", "Procedure/s"));
+}
+
 TEST(PatientType, Type1YoungerWithRecentInjury) {
   auto t = type_of({.birth_date = "1991-06-14", .conditions = {acl_sprain("2026-07-20"), knee_oa("2026-09-15")}});
   EXPECT_EQ(t.type, "1");

@@ -106,6 +106,88 @@ TEST(TermIndex, AgreesWithTheReferenceOnRealRuleData) {
   }
 }
 
+// Every string of a JSON document (the fixture requests' EHR texts).
+void strings_of(const boost::json::value& v, std::vector<std::string>& out) {
+  if (const auto* s = v.if_string()) out.emplace_back(*s);
+  if (const auto* a = v.if_array())
+    for (const auto& x : *a) strings_of(x, out);
+  if (const auto* o = v.if_object())
+    for (const auto& kv : *o) strings_of(kv.value(), out);
+}
+
+// candidate_lists() lets scan() be skipped for a list it leaves out: it may leave a list out
+// only when scan() finds no term of it.
+TEST(TermIndex, CandidateListsHoldEveryListTheScanFinds) {
+  const auto& rs = rules_test::real_rules();
+  const auto& index = rs.term_index;
+  auto bit = [](Role r) { return TermIndex::list_bit(static_cast<std::size_t>(r)); };
+  EXPECT_EQ(index.candidate_lists("Essential (primary) hypertension"), 0u);
+  EXPECT_EQ(index.candidate_lists(""), 0u);
+  EXPECT_NE(index.candidate_lists("AMNIOTIC membrane") & bit(Role::donor_derived), 0u);
+  EXPECT_NE(index.candidate_lists("AmnioFix injection") & bit(Role::donor_derived), 0u);  // "amnio*"
+  EXPECT_EQ(index.candidate_lists("Right knee") & bit(Role::kellgren_lawrence), 0u);
+  EXPECT_NE(index.candidate_lists("Right knee") & bit(Role::knee_site), 0u);
+  // A term of several words counts only where its second word follows, joined as matching wants.
+  EXPECT_EQ(index.candidate_lists("Right knee pain") & bit(Role::knee_oa), 0u);
+  EXPECT_EQ(index.candidate_lists("knee, osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_EQ(index.candidate_lists("knee  osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("Right knee osteoarthritis") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("knee-OA") & bit(Role::knee_oa), 0u);
+  EXPECT_NE(index.candidate_lists("KNEE\tOsteoarthritis") & bit(Role::knee_oa), 0u);
+  // Non-ASCII text and apostrophes are left to the scan: every list.
+  EXPECT_EQ(index.candidate_lists("Wharton\xE2\x80\x99s jelly"), TermIndex::kAllLists);
+  EXPECT_EQ(index.candidate_lists("Wharton's jelly"), TermIndex::kAllLists);
+  // Wherever the byte or the word falls: in the first 16 bytes, across 16- and 64-byte steps, in
+  // the last, partly overlapping 16.
+  for (std::size_t pad = 0; pad < 80; ++pad) {
+    const std::string lead(pad, 'x');
+    EXPECT_EQ(index.candidate_lists(lead + " Wharton's"), TermIndex::kAllLists) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " caf\xC3\xA9 note"), TermIndex::kAllLists) << pad;
+    EXPECT_NE(index.candidate_lists(lead + " amniotic") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_NE(index.candidate_lists(lead + " amniotic, hypertension") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " xamniotic") & bit(Role::donor_derived), 0u) << pad;
+    EXPECT_EQ(index.candidate_lists(lead + " essential hypertension"), 0u) << pad;
+  }
+
+  std::vector<std::string> texts;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(CDS_FIXTURES_DIR) / "requests"))
+    strings_of(boost::json::parse(rules_test::read_file(e.path())), texts);
+  strings_of(boost::json::parse(rules_test::read_file(std::filesystem::path(CDS_RULES_DIR).parent_path().parent_path() /
+                                                      "bench" / "data" / "order-sign-60.json")),
+             texts);
+  for (const auto& v : rs.value_sets)
+    for (const auto& t : v.terms) {
+      texts.push_back(t.text);
+      texts.push_back("Left KNEE: " + t.text + " injection");
+      texts.push_back("no " + t.text + ", not " + t.text + "s");
+      texts.push_back(t.text.substr(0, t.text.size() - 1));  // one letter short: no term, mostly
+      texts.push_back(t.text + std::string(70, 'x'));         // a word longer than any key
+      std::string spaced = t.text, hyphened = t.text;          // other gaps between its words
+      for (char& c : spaced) c = c == ' ' ? '\t' : c;
+      for (char& c : hyphened) c = c == ' ' ? '-' : c;
+      texts.push_back(spaced);
+      texts.push_back("x " + hyphened + "s");
+    }
+  std::size_t none = 0, some = 0, found = 0;
+  std::vector<std::uint16_t> first(rules::detail::kRoleCount);
+  for (const std::string& text : texts) {
+    TokenizedText tokens(text);
+    rs.term_index.scan(tokens.tokens(), rs.matcher, first);
+    const TermIndex::ListMask lists = index.candidate_lists(text);
+    none += lists == 0;
+    some += lists != 0 && lists != TermIndex::kAllLists;
+    for (std::size_t r = 0; r < rules::detail::kRoleCount; ++r) {
+      if (first[r] == TermIndex::kNone) continue;
+      ++found;
+      EXPECT_NE(lists & TermIndex::list_bit(r), 0u) << text << " role " << rules::detail::kRoleNames[r];
+    }
+  }
+  // The check is worth having: it rules every list out for many texts, and some lists for more.
+  EXPECT_GT(none, texts.size() / 10);
+  EXPECT_GT(some, texts.size() / 4);
+  EXPECT_GT(found, texts.size() / 4);
+}
+
 TEST(TokenizedText, LongTextsSpillToTheHeapAndStillMatch) {
   std::string text;
   for (int i = 0; i < 400; ++i) text += "word ";

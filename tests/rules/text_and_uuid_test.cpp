@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 namespace {
 
 using namespace rules::detail;
@@ -117,6 +120,23 @@ TEST(TextTemplate, ShortenStaysUnderTheLimitInCodePoints) {
 TEST(TextTemplate, FormatNumberAndDate) {
   EXPECT_EQ(format_number(7), "7");
   EXPECT_EQ(format_number(4.14), "4.1");
+  // As printf("%.1f") and printf("%lld") had it: the exact binary value rounded, signs kept.
+  EXPECT_EQ(format_number(0.25), "0.2");  // 0.25 is exact: to even
+  EXPECT_EQ(format_number(0.35), "0.3");  // 0.35 is 0.34999...
+  EXPECT_EQ(format_number(-2.75), "-2.8");
+  EXPECT_EQ(format_number(-0.04), "-0.0");
+  EXPECT_EQ(format_number(12.0000000001), "12");
+  EXPECT_EQ(format_number(1e15), "1000000000000000");
+  EXPECT_EQ(format_number(123456.78), "123456.8");
+  auto printf_reference = [](double v) {
+    char buf[64];
+    if (std::fabs(v - std::round(v)) < 1e-9) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(std::llround(v)));
+    else std::snprintf(buf, sizeof buf, "%.1f", v);
+    return std::string(buf);
+  };
+  for (int i = -3000; i <= 3000; ++i)
+    for (double v : {i * 0.05, i * 0.01, i / 3.0, i * 1.25 + 0.049999, i * 7.5})
+      EXPECT_EQ(format_number(v), printf_reference(v)) << v;
   EXPECT_EQ(format_date(0), "1970-01-01");
 }
 

@@ -41,17 +41,22 @@ void collect_record(const HookInput& input, ClinicalRecord& out);
 std::string reference_of(const json::object& resource);
 void reference_of(const json::object& resource, Reference& out);
 
-// Matches value sets of the rule set against FHIR data. Each distinct text is tokenized and
-// scanned once per evaluation, for every role at once (RuleSet::term_index), and each
-// CodeableConcept's codes are looked up once for every role (RuleSet::code_index); the answers
-// are cached, so asking about the same text or concept for another role is a table lookup. No
-// heap allocation (texts of over TokenizedText::kInlineChars bytes aside); the caches make the
-// object about 40 KiB: one per evaluation, on the stack.
+// Matches value sets of the rule set against FHIR data. Each distinct text is looked at once
+// per evaluation (RuleSet::term_index): a cheap pass over its bytes tells which roles may have a
+// term in it, and only when a role among those is asked is it tokenized and scanned, for every
+// role at once. Each CodeableConcept's codes are looked up once for every role
+// (RuleSet::code_index), its texts role by role as asked. The answers are cached, so asking
+// about the same text or concept again is a table lookup. No heap allocation (texts of over
+// TokenizedText::kInlineChars bytes aside); the caches make the object about 50 KiB: one per
+// evaluation, on the stack.
 class ConceptMatcher {
  public:
   explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
     none_.coding.fill(kNoCoding);
     none_.term.fill(TermIndex::kNone);
+    none_.terms_known = ~RoleMask{0};
+    none_.candidates = 0;
+    none_.source_count = 0;
   }
   ConceptMatcher(const ConceptMatcher&) = delete;
   ConceptMatcher& operator=(const ConceptMatcher&) = delete;
@@ -75,44 +80,80 @@ class ConceptMatcher {
   const RuleSet& rules() const noexcept { return rules_; }
 
  private:
+  using RoleMask = std::uint32_t;  // bit r: Role r
+  static_assert(kRoleCount < 32, "a role r is list r of the term index: role_bit(r) == TermIndex::list_bit(r)");
+  static constexpr RoleMask role_bit(Role r) noexcept { return RoleMask{1} << static_cast<std::size_t>(r); }
+
   // The first matching term of every role in one text (TermIndex::kNone: none).
   using RoleHits = std::array<std::uint16_t, kRoleCount>;
+  // Only `data` is initialised (null: an empty slot); the rest is written when a text takes the
+  // slot. (Initialising every member of 256 slots per evaluation cost thousands of instructions.)
   struct TextHits {
     const char* data = nullptr;
-    std::size_t size = 0;
-    std::size_t hash = 0;
-    RoleHits first;  // valid when data != nullptr
+    std::size_t size;
+    std::size_t hash;
+    TermIndex::ListMask candidates;  // the roles that may have a term here (candidate_lists)
+    bool scanned;                    // `first` is filled in
+    RoleHits first;
   };
-  // The scanned texts, by content: EHR data repeats texts such as "Right knee" in many
+  // The looked-at texts, by content: EHR data repeats texts such as "Right knee" in many
   // resources, and the rules ask about one text for several roles. The cached views point into
   // the request, which outlives the matcher.
   static constexpr std::size_t kContentSlots = 256;
   static constexpr std::size_t kContentProbes = 8;
-  const RoleHits& hits(std::string_view text);
+  TextHits& text_entry(std::string_view text);
+  // The first term of `role` in the text (TermIndex::kNone: none), scanning it on first need.
+  std::uint16_t first_term(TextHits& entry, Role role);
 
-  // What a CodeableConcept matches, for every role at once: the first coding whose code is in
-  // the role's value set, and the first term in its text or coding displays. Kept per concept
-  // (by address), since the rules ask about one concept for several roles.
+  // What a CodeableConcept matches: for every role, the first coding whose code is in the
+  // role's value set (found at once), and, for the roles asked so far, the first term in its
+  // text or coding displays. Kept per concept (by address): the rules ask about one concept for
+  // several roles.
   static constexpr std::uint16_t kNoCoding = 0xFFFF;
+  static constexpr std::size_t kMaxSources = 8;  // text and displays kept for asking later
+  struct Source {  // a std::string_view without a default initialiser (see TextHits)
+    const char* data;
+    std::size_t size;
+  };
+  // Only `concept_json` is initialised (null: an empty slot), as in TextHits.
   struct ConceptHits {
     const json::object* concept_json = nullptr;
     std::array<std::uint16_t, kRoleCount> coding;  // index into codings(), or kNoCoding
-    RoleHits term;                                 // TermIndex::kNone: no term
+    RoleHits term;                                 // for the roles of terms_known; kNone: no term
+    RoleMask terms_known;
+    RoleMask candidates;  // the roles that may have a term in any source: the others have none
+    std::uint8_t source_count;
+    std::array<Source, kMaxSources> sources;  // the non-empty text, then displays
+    std::array<RoleMask, kMaxSources> source_candidates;
   };
   static constexpr std::size_t kConceptSlots = 256;
-  const ConceptHits& concept_hits(const fhir::CodeableConcept& cc);
+  // Inline: most calls find the concept already cached.
+  ConceptHits& concept_hits(const fhir::CodeableConcept& cc) {
+    const json::object* key = cc.json();
+    if (key == nullptr) return none_;
+    static_assert(kConceptSlots == 256);
+    ConceptHits& h = concepts_[(reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL) >> 56];
+    return h.concept_json == key ? h : fill_concept_hits(h, key);
+  }
+  ConceptHits& fill_concept_hits(ConceptHits& h, const json::object* key);
+  std::uint16_t concept_term(ConceptHits& h, Role role);
   // The hit for coding number k of the concept (ConceptHits::coding), or none.
   static Hit coding_hit(const fhir::CodeableConcept& cc, std::uint16_t k) noexcept;
   Hit term_hit(Role role, std::uint16_t t) const noexcept;
 
-  // SystemTable::find of the last coding system looked up: codings of one resource list mostly
-  // share their system, and comparing with the last one is cheaper than searching the table.
+  // SystemTable::find of the coding systems looked up so far (the last kSystemCache): a request
+  // names a handful of systems over and over, and comparing with those is cheaper than
+  // searching the table.
   int system_index(std::string_view system) noexcept;
+  static constexpr std::size_t kSystemCache = 4;
+  struct SystemSeen {
+    std::string_view system;  // a view into the request
+    int index = SystemTable::unknown;
+  };
 
   const RuleSet& rules_;
-  std::string_view last_system_;  // a view into the request
-  int last_system_index_ = SystemTable::unknown;
-  bool has_last_system_ = false;
+  std::array<SystemSeen, kSystemCache> systems_seen_;
+  std::size_t systems_seen_count_ = 0, next_system_slot_ = 0;
   TokenizedText scratch_;
   std::array<TextHits, kContentSlots> by_content_;
   std::array<ConceptHits, kConceptSlots> concepts_;

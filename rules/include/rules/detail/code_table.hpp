@@ -90,6 +90,13 @@ class CodeIndex {
   // and are rejected by a bit test per lookup, without probing a table.
   static constexpr std::size_t kFilterBits = 4096;
   std::bitset<kFilterBits> filter_;
+  // The (system, first character, length) of every key, hashed to a bit (a prefix key sets its
+  // length and every longer one): a code without a key of its system, first character and
+  // length is rejected before it is folded and hashed, as most codes of a request are.
+  static constexpr std::size_t kShapeBits = 4096;
+  static constexpr std::size_t kShapeLengths = 17;  // 0..15, and 16 for "16 or more"
+  static std::size_t code_shape(int system, char upper_first, std::size_t length) noexcept;
+  std::bitset<kShapeBits> shapes_;
   std::vector<std::uint32_t> prefix_lengths_;
   std::size_t longest_ = 0;  // longest code in either table
   std::string pool_;

@@ -8,6 +8,7 @@
 // safe to copy and independent of where the Term vectors live.
 #include "rules/detail/term_matcher.hpp"
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <span>
@@ -34,6 +35,18 @@ class TermIndex {
   // requires_any, with one of those patterns also occurring un-negated), or kNone.
   void scan(std::span<const Token> tokens, const TermMatcher& negation, std::span<std::uint16_t> first) const noexcept;
 
+  // The lists that may have a term in the raw (not yet tokenized) text, as a bit mask (bit l:
+  // list l; lists from 32 on share bit 31): those of whose terms a word of the text is the
+  // first word (or, for a one-word prefix term, starts with it). scan() finds no term of the
+  // other lists, so a caller that wants only those may skip it: most EHR texts start no term,
+  // or only terms of lists nobody asks about for them, and this look at the bytes costs a
+  // fraction of tokenizing and scanning. Every bit is set for a text with a byte >= 0x80 or an
+  // apostrophe, whose words the tokenizer folds or joins in ways this does not model.
+  using ListMask = std::uint32_t;
+  static constexpr ListMask kAllLists = ~ListMask{0};
+  static constexpr ListMask list_bit(std::size_t list) noexcept { return ListMask{1} << std::min<std::size_t>(list, 31); }
+  ListMask candidate_lists(std::string_view text) const noexcept;
+
  private:
   struct Pattern {
     std::uint32_t first_word = 0;  // into words_
@@ -57,6 +70,9 @@ class TermIndex {
     std::uint64_t hash = 0;
     WordRef key;
     std::uint32_t begin = 0, end = 0;  // into entries_; begin == end: empty slot
+    std::uint32_t lists = 0;           // list_bit() of every entry's list
+    std::uint32_t single_lists = 0;    // ... of the entries whose term is this one word
+    std::uint64_t second_words = 0;    // bit (hash % 64) of the second word of every longer term
   };
   struct Table {
     std::vector<Slot> slots;  // size is a power of two, at most half full
@@ -85,6 +101,20 @@ class TermIndex {
   // rejected by one bit test, without probing the table.
   static constexpr std::size_t kFilterBits = 4096;
   std::bitset<kFilterBits> exact_filter_, prefix_filter_;
+  // Which (first two letters, length) a word must have to be a key, as bits indexed by
+  // word_shape(): an exact key sets its own shape, a prefix key every longer one too.
+  // candidate_lists() looks up only the words whose shape is set; most are told by one bit test.
+  static constexpr std::size_t kShapeLengths = 16;  // lengths 0..14, and 15 for "15 or more"
+  static constexpr std::size_t kShapeLetters = 37;  // 0: none (a one-letter word), 1..36: a-z, 0-9
+  std::bitset<kShapeLetters * kShapeLetters * kShapeLengths> key_shapes_;
+  void add_key_shape(std::string_view key, bool prefix);
+  // The same without the length, by a word's first two bytes as they are in the text (bit
+  // b0 | b1 << 8; b1 is the byte after a one-letter word): one bit test on two raw bytes passes
+  // over most words before their length is even known.
+  std::bitset<65536> key_pairs_;
+  void fill_key_pairs();
+  ListMask lists_started_by(std::string_view text, std::size_t start, std::size_t size) const noexcept;
+  ListMask lists_going_on(const Slot& key, std::string_view text, std::size_t after, ListMask wanted) const noexcept;
   std::size_t list_count_ = 0;
 
   // Load-time staging: the key of each entry before freeze() groups them.

@@ -6,10 +6,12 @@
 // come from data files, and regex backtracking on EHR free text is both slow and a ReDoS risk.
 #include <bitset>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace rules::detail {
@@ -57,15 +59,19 @@ class TokenizedText {
   // Inline: called once per word, and the buffer is nearly always big enough.
   void push(Token t) {
     if (size_ == capacity_) grow();
-    tokens_[size_++] = t;
+    ::new (static_cast<void*>(tokens_ + size_++)) Token(t);
   }
   void grow();
+  Token* inline_tokens() noexcept { return reinterpret_cast<Token*>(inline_token_bytes_); }
 
-  Token* tokens_ = inline_tokens_;
+  Token* tokens_ = inline_tokens();
   std::size_t size_ = 0;
   std::size_t capacity_ = kInlineTokens;
   char inline_chars_[kInlineChars];
-  Token inline_tokens_[kInlineTokens];
+  // Raw storage, tokens constructed as pushed: an array of Token would construct all 128 (a
+  // string_view and two members each) with every matcher, for texts that mostly have a few words.
+  alignas(Token) unsigned char inline_token_bytes_[sizeof(Token) * kInlineTokens];
+  static_assert(std::is_trivially_copyable_v<Token> && std::is_trivially_destructible_v<Token>);
   std::string heap_chars_;         // texts longer than kInlineChars
   std::vector<Token> heap_tokens_;  // texts of more than kInlineTokens words
 };

@@ -23,6 +23,11 @@ struct Arg {
 // loader has already rejected templates that use names the engine does not supply).
 template <typename String>
 void render_to(String& out, std::string_view tmpl, std::initializer_list<Arg> args) {
+  // Room for the template and each value once, so the appends below do not regrow the string
+  // step by step (on an arena, every regrowth is a new block and a copy).
+  std::size_t room = out.size() + tmpl.size();
+  for (const Arg& a : args) room += a.value.size();
+  out.reserve(room);
   std::size_t pos = 0;
   while (pos < tmpl.size()) {
     const std::size_t open = tmpl.find("{{", pos);
