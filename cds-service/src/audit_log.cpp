@@ -1,5 +1,6 @@
 #include "cds/audit.hpp"
 #include "audit_checkpointer.hpp"
+#include "audit_ids.hpp"
 #include "cds/json_list.hpp"
 
 #include "fhir/json.hpp"
@@ -82,7 +83,7 @@ constexpr const char* kMigrations[] = {
     );
     )sql",
     // 3: a card's or an order's id is its invocation's id shifted left by 20 bits plus its place
-    // there (kPlaceBits; report_query.cpp finds an invocation's rows by that id range), so the
+    // there (audit_ids.hpp; report_query.cpp finds an invocation's rows by that id range), so the
     // rows are stored in invocation order and need no index by invocation. Each commit rewrites
     // the last page of every B-tree it appends to: two fewer B-trees, ~10 KB less per answer.
     R"sql(
@@ -116,10 +117,7 @@ constexpr const char* kMigrations[] = {
     ALTER TABLE evaluated_order_v3 RENAME TO evaluated_order;
     )sql",
 };
-
-// Card and order ids: (invocation id << kPlaceBits) + place (schema version 3).
-constexpr int kPlaceBits = 20;
-constexpr std::size_t kMaxPlaces = std::size_t{1} << kPlaceBits;
+static_assert(detail::kPlaceBits == 20, "migration 3 spells the id shift out as << 20");
 
 class Statement {
  public:
@@ -232,14 +230,14 @@ struct AuditLog::Writer {
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     // More places than the id leaves room for cannot come from a request within any sane body
     // limit (each would be a draft order); refused rather than overlapping the next invocation.
-    if (r.cards.size() >= kMaxPlaces || r.orders.size() >= kMaxPlaces) return false;
-    std::int64_t place = id << kPlaceBits;
+    if (r.cards.size() >= detail::kMaxPlaces || r.orders.size() >= detail::kMaxPlaces) return false;
+    std::int64_t place = id << detail::kPlaceBits;
     for (const auto& c : r.cards)
       ok = ok && card.integer(1, place++).integer(2, id).text(3, c.card.uuid).text(4, c.card.rule_id)
                      .text(5, c.card.indicator).text(6, c.card.summary).text(7, to_json_list(c.card.triggered_by))
                      .text(8, to_json_list(c.override_reason_codes)).text(9, to_json_list(c.suggestion_uuids))
                      .step_done();
-    place = id << kPlaceBits;
+    place = id << detail::kPlaceBits;
     for (const auto& o : r.orders)
       ok = ok && order.integer(1, place++).integer(2, id).text(3, o.reference).text(4, to_json_list(o.codes))
                      .text(5, o.category).step_done();

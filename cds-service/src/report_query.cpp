@@ -2,6 +2,7 @@
 // run in one read transaction so every table sees the same snapshot.
 #include "cds/report.hpp"
 #include "cds/json_list.hpp"
+#include "audit_ids.hpp"
 
 #include "fhir/json.hpp"
 
@@ -86,6 +87,7 @@ class Query {
 // The invocations in the report (:from inclusive, :to_excl the day after `to`), and the cards
 // issued by them with their outcome. An invocation's cards and orders are the ids from
 // (invocation id << 20) on (audit schema 3): a range of the table's own key, no index needed.
+static_assert(detail::kPlaceBits == 20, "the reports' SQL spells the id shift out as << 20");
 constexpr const char* kCommon = R"sql(
 WITH inv AS (
   SELECT * FROM invocation
