@@ -33,9 +33,8 @@ cds::InvocationRecord make_record(std::uint64_t n, const rules::Evaluation& ev) 
   r.latency_us = 1500;
   r.patient_type = ev.patient_type;
   for (const auto& c : ev.card_records) {
-    cds::CardAudit a;
-    a.card = c;
-    a.card.uuid += "-" + std::to_string(n);  // card uuids are UNIQUE in the schema
+    rules::CardRecord a = c;
+    a.uuid += "-" + std::to_string(n);  // card uuids are UNIQUE in the schema
     a.override_reason_codes = {"https://cds.bench.local/override|patient-preference", "https://cds.bench.local/override|other"};
     a.suggestion_uuids = {"s1-" + std::to_string(n), "s2-" + std::to_string(n)};
     r.cards.push_back(std::move(a));

@@ -233,8 +233,8 @@ struct AuditLog::Writer {
     if (r.cards.size() >= detail::kMaxPlaces || r.orders.size() >= detail::kMaxPlaces) return false;
     std::int64_t place = id << detail::kPlaceBits;
     for (const auto& c : r.cards)
-      ok = ok && card.integer(1, place++).integer(2, id).text(3, c.card.uuid).text(4, c.card.rule_id)
-                     .text(5, c.card.indicator).text(6, c.card.summary).text(7, to_json_list(c.card.triggered_by))
+      ok = ok && card.integer(1, place++).integer(2, id).text(3, c.uuid).text(4, c.rule_id)
+                     .text(5, c.indicator).text(6, c.summary).text(7, to_json_list(c.triggered_by))
                      .text(8, to_json_list(c.override_reason_codes)).text(9, to_json_list(c.suggestion_uuids))
                      .step_done();
     place = id << detail::kPlaceBits;

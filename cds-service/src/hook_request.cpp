@@ -157,4 +157,12 @@ std::optional<ApiError> check_data_available(const HookRequest& r) {
   return ApiError{412, "prefetch not satisfied for: " + keys + "; and no fhirServer to fetch it from"};
 }
 
+std::string hook_response_body(std::string_view cards_json) {
+  constexpr std::string_view open = "{\"cards\":", close = "}";
+  std::string body;
+  body.reserve(open.size() + cards_json.size() + close.size());
+  body.append(open).append(cards_json).append(close);
+  return body;
+}
+
 }  // namespace cds

@@ -8,8 +8,6 @@
 #include "cds/prefetch.hpp"
 #include "cds/services.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
-
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -31,26 +29,6 @@ std::string random_seed() {
   for (unsigned char b : bytes) s += hex[b >> 4], s += hex[b & 15];
   return s;
 }
-
-// What feedback will be checked against later: the card's offered override reasons and
-// suggestion uuids, read from the card as it is sent.
-CardAudit audit_view(rules::CardRecord record, const json::array& cards) {
-  CardAudit a;
-  for (const json::value& v : cards) {
-    const json::object* card = v.if_object();
-    if (fhir::string_field(card, "uuid") != record.uuid) continue;
-    if (const json::array* reasons = fhir::array_field(card, "overrideReasons"))
-      for (const json::value& r : *reasons)
-        a.override_reason_codes.push_back(std::string(fhir::string_field(r.if_object(), "system")) + "|" +
-                                          std::string(fhir::string_field(r.if_object(), "code")));
-    if (const json::array* suggestions = fhir::array_field(card, "suggestions"))
-      for (const json::value& sg : *suggestions)
-        if (auto id = fhir::string_field(sg.if_object(), "uuid"); !id.empty()) a.suggestion_uuids.emplace_back(id);
-  }
-  a.card = std::move(record);
-  return a;
-}
-
 
 }  // namespace
 
@@ -168,17 +146,12 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   auto rules = rules_.current();
   inv->record.rules_version = rules::version_of(*rules);
   const std::string seed = random_seed();
-  // The cards and the response object around them live in one arena: built without an
-  // allocation per JSON node, serialized once, then dropped together.
-  json::monotonic_resource arena(64 * 1024);
-  const json::storage_ptr storage(&arena);
   rules::EvalOptions options;
   options.now = std::chrono::floor<std::chrono::seconds>(inv->received);
   options.issued_at = std::chrono::floor<std::chrono::milliseconds>(inv->received);
   options.uuid_seed = seed;
   options.base_url = base_url_;
-  options.storage = storage;
-  std::optional<rules::Evaluation> evaluated;  // emplaced, not assigned: a move keeps the arena
+  std::optional<rules::Evaluation> evaluated;
   try {
     evaluated.emplace(rules::evaluate(hook.input, *rules, options));
   } catch (const std::exception& ex) {
@@ -187,13 +160,11 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   }
   rules::Evaluation& eval = *evaluated;
   inv->record.patient_type = eval.patient_type;
-  for (auto& c : eval.card_records) inv->record.cards.push_back(audit_view(std::move(c), eval.cards));
+  inv->record.cards = std::move(eval.card_records);
   inv->record.orders = std::move(eval.orders);
   // Data we could get neither by prefetch nor by fetching: advice rests on what we had.
   std::string outcome = hook.unavailable.empty() ? "ok" : "incomplete";
-  json::object body(storage);
-  body.emplace("cards", std::move(eval.cards));
-  finish(inv, json_response(200, json::serialize(body), inv->request), std::move(outcome));
+  finish(inv, json_response(200, hook_response_body(eval.cards_json), inv->request), std::move(outcome));
 }
 
 // Every outcome, refusals included, is recorded before it is answered.

@@ -81,6 +81,6 @@ int main(int argc, char** argv) {
   auto rules = std::get<std::unique_ptr<cds::RulesStore>>(store)->current();
   // The seed is the hookInstance, so the same request prints the same card uuids every time.
   auto eval = rules::evaluate(request.input, *rules, {now, request.input.hook_instance, base_url});
-  std::cout << boost::json::serialize(boost::json::object{{"cards", std::move(eval.cards)}}) << "\n";
+  std::cout << cds::hook_response_body(eval.cards_json) << "\n";
   return 0;
 }

@@ -34,22 +34,23 @@ std::string_view type_short(const CardInputs& in) {
   return in.rules.text(key);
 }
 
-json::string concat(const json::storage_ptr& sp, std::string_view a, std::string_view b) {
-  json::string s(sp);
+Text concat(const CardInputs& in, std::string_view a, std::string_view b) {
+  Text s(in.scratch);
   s.reserve(a.size() + b.size());
   s.append(a);
   s.append(b);
   return s;
 }
 
-json::string uuid_for(const CardInputs& in, std::string_view rule, std::string_view subject, std::string_view part = {}) {
+std::string_view uuid_for(const CardInputs& in, UuidText& out, std::string_view rule, std::string_view subject,
+                          std::string_view part = {}) {
   const auto issued = in.options.issued_at.time_since_epoch().count() != 0
                           ? in.options.issued_at
                           : std::chrono::sys_time<std::chrono::milliseconds>(in.options.now);
   const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, issued.time_since_epoch().count()));
-  const UuidText u = part.empty() ? in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject})
-                                  : in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject, part});
-  return json::string(std::string_view(u.data(), u.size()), in.sp);
+  out = part.empty() ? in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject})
+                     : in.ids->uuid_v7_of_parts(ms, {in.options.uuid_seed, rule, subject, part});
+  return std::string_view(out.data(), out.size());
 }
 
 // The order as card text: its own words (escaped), or its codes when it has none.
@@ -93,10 +94,12 @@ Text date_label(const CardInputs& in, std::optional<fhir::Instant> when) {
   return Text(format_date(when->time_since_epoch().count()), in.scratch);
 }
 
-void add_unique(json::array& refs, std::string_view ref) {
+using Refs = std::pmr::vector<Text>;  // a card's triggeredBy, in order, without repeats
+
+void add_unique(Refs& refs, std::string_view ref) {
   if (ref.empty()) return;
-  for (const json::value& v : refs)
-    if (v.as_string() == ref) return;
+  for (const Text& r : refs)
+    if (r == ref) return;
   refs.emplace_back(ref);
 }
 
@@ -104,7 +107,7 @@ void add_unique(json::array& refs, std::string_view ref) {
 Text& new_line(const CardInputs&, Lines& lines) { return lines.emplace_back(); }
 
 // Why-lines about knee OA: the problem-list Conditions, or the order's own reason.
-void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, json::array& refs) {
+void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, Refs& refs) {
   for (const json::object* c : in.knee_oa) {
     Reference ref;
     reference_of(*c, ref);
@@ -115,8 +118,8 @@ void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, 
   if (order == nullptr || !order->knee_oa_reason) return;
   const std::string_view ref = order->reason_ref.empty() ? order->ref.view() : order->reason_ref.view();
   if (!order->reason_ref.empty()) {
-    for (const json::value& v : refs)
-      if (v.as_string() == ref) return;  // already listed as a problem-list Condition
+    for (const Text& r : refs)
+      if (r == ref) return;  // already listed as a problem-list Condition
     add_unique(refs, ref);
   }
   render_to(new_line(in, lines), in.rules.text("why.orderReason"),
@@ -138,7 +141,7 @@ void patient_type_line(const CardInputs& in, Lines& lines) {
 }
 
 // Appends the "why" section to a card's detail.
-void append_why(const CardInputs& in, json::string& detail, const Lines& lines) {
+void append_why(const CardInputs& in, Text& detail, const Lines& lines) {
   detail.append("\n\n");
   detail.append(in.rules.text("why.heading"));
   detail.append("\n\n");
@@ -146,14 +149,6 @@ void append_why(const CardInputs& in, json::string& detail, const Lines& lines) 
     if (i > 0) detail.push_back('\n');
     detail.append(lines[i]);
   }
-}
-
-// A copy of the rule's compiled override reasons, with this service's code system.
-json::array override_reasons(const CardInputs& in, std::string_view rule) {
-  json::array out(in.rules.card_styles.find(rule)->second.override_reasons, in.sp);
-  const json::string system = concat(in.sp, in.base_url, in.rules.override_reason_system_path);
-  for (json::value& r : out) r.as_object().at("system") = system;
-  return out;
 }
 
 // Calls f(evidence) for the card's links: the rule's own, then (plan card) the typed plan's
@@ -177,18 +172,13 @@ void for_each_link(const CardInputs& in, std::string_view rule, F&& f) {
   for_each_link(in.rules, rule, in.rules.plan_for(in.typing.type), std::forward<F>(f));
 }
 
-json::array link_objects(const RuleSet& rules, std::string_view rule, const Plan* plan) {
+// The card's links, serialized: the rule's own, then (plan card) the typed plan's evidence.
+std::string link_objects(const RuleSet& rules, std::string_view rule, const Plan* plan) {
   json::array out;
   for_each_link(rules, rule, plan, [&](const Evidence& e) {
     out.push_back(json::object{{"label", e.label}, {"url", e.url}, {"type", "absolute"}});
   });
-  return out;
-}
-
-// A copy of the card's compiled links.
-json::array links(const CardInputs& in, std::string_view rule) {
-  const Plan* plan = rule == kPlan ? in.rules.plan_for(in.typing.type) : nullptr;
-  return json::array(plan != nullptr ? plan->card_links : in.rules.card_styles.find(rule)->second.link_objects, in.sp);
+  return out.empty() ? std::string() : json::serialize(out);
 }
 
 Text evidence_markdown(const CardInputs& in) {
@@ -203,85 +193,101 @@ Text evidence_markdown(const CardInputs& in) {
 
 struct CardParts {
   CardParts(const CardInputs& in, std::string_view r)
-      : rule(r), subject(in.scratch), summary(in.scratch), detail(in.sp), triggered_by(in.sp), suggestions(in.sp) {}
+      : rule(r), subject(in.scratch), summary(in.scratch), detail(in.scratch), triggered_by(in.scratch) {}
   std::string_view rule;
   Text subject;  // what the card is about, for its uuid
   Text summary;
-  json::string detail;
-  json::array triggered_by;
-  json::array suggestions;
+  Text detail;
+  Refs triggered_by;
+  CardRecord* record = nullptr;  // begin_card() to end_card()
+  std::size_t suggestions = 0;   // written so far
 };
 
-json::object assemble(const CardInputs& in, CardParts&& p) {
-  const json::storage_ptr& sp = in.sp;
+// Writes a card's members up to its suggestions, in output order, and starts its record: the
+// card's text parts and triggeredBy are complete by now.
+void begin_card(const CardInputs& in, CardParts& p) {
   const auto& style = in.rules.card_styles.find(p.rule)->second;
-  json::object provenance(sp);
-  provenance.reserve(4);
-  provenance.emplace("ruleId", p.rule);
-  provenance.emplace("rulesVersion", in.rules.version);
-  provenance.emplace("triggeredBy", std::move(p.triggered_by));
-  if (p.rule == kPlan) provenance.emplace("patientType", std::string_view(in.typing.type));
-
-  json::object topic(sp);
-  topic.reserve(3);
-  topic.emplace("system", concat(sp, in.base_url, in.rules.topic_system_path));
-  topic.emplace("code", style.topic_code);
-  topic.emplace("display", style.topic_display);
-  json::object source(sp);
-  source.reserve(3);
-  source.emplace("label", in.rules.source_label);
-  if (!in.base_url.empty()) source.emplace("url", concat(sp, in.base_url, in.rules.source_path));
-  source.emplace("topic", std::move(topic));
-
-  json::string summary(sp);
+  Text summary(in.scratch);
   shorten_to(summary, p.summary, kSummaryLimit);
-  json::object card(sp);
-  card.reserve(10);
-  card.emplace("uuid", uuid_for(in, p.rule, p.subject));
-  card.emplace("summary", std::move(summary));
-  card.emplace("detail", std::move(p.detail));
-  card.emplace("indicator", style.indicator);
-  card.emplace("source", std::move(source));
-  if (!p.suggestions.empty()) {
-    card.emplace("suggestions", std::move(p.suggestions));
-    card.emplace("selectionBehavior", "at-most-one");  // the suggestions are alternatives
-  }
-  card.emplace("overrideReasons", override_reasons(in, p.rule));
-  if (json::array l = links(in, p.rule); !l.empty()) card.emplace("links", std::move(l));
-  json::object extension(sp);
-  extension.emplace(kProvenanceExtensionKey, std::move(provenance));
-  card.emplace("extension", std::move(extension));
-  return card;
+  UuidText id;
+  const std::string_view uuid = uuid_for(in, id, p.rule, p.subject);
+  CardRecord& r = in.records->emplace_back();
+  p.record = &r;
+  r.uuid = uuid;
+  r.rule_id = p.rule;
+  r.indicator = style.indicator;
+  r.summary = summary;
+
+  CardsText& w = *in.out;
+  w.begin_object().key("uuid").string(uuid).key("summary").string(summary).key("detail").string(p.detail);
+  w.key("indicator").string(style.indicator);
+  w.key("source").begin_object().key("label").string(in.rules.source_label);
+  if (!in.base_url.empty()) w.key("url").string(concat(in, in.base_url, in.rules.source_path));
+  w.key("topic").begin_object().key("system").string(concat(in, in.base_url, in.rules.topic_system_path));
+  w.key("code").string(style.topic_code).key("display").string(style.topic_display).end_object();
+  w.end_object();
 }
 
-void add_suggestion(const CardInputs& in, CardParts& p, std::string_view name, std::string_view label,
-                    bool recommended, json::array&& actions) {
-  json::string shortened(in.sp);
+// A suggestion, up to its open actions array (the suggestions are alternatives).
+void begin_suggestion(const CardInputs& in, CardParts& p, std::string_view name, std::string_view label,
+                      bool recommended) {
+  CardsText& w = *in.out;
+  if (p.suggestions++ == 0) w.key("suggestions").begin_array();
+  UuidText id;
+  const std::string_view uuid = uuid_for(in, id, p.rule, p.subject, name);
+  p.record->suggestion_uuids.emplace_back(uuid);
+  Text shortened(in.scratch);
   shorten_to(shortened, label, kSummaryLimit);
-  json::object s(in.sp);
-  s.reserve(4);
-  s.emplace("uuid", uuid_for(in, p.rule, p.subject, name));
-  s.emplace("label", std::move(shortened));
-  s.emplace("isRecommended", recommended);
-  s.emplace("actions", std::move(actions));
-  p.suggestions.push_back(std::move(s));
+  w.begin_object().key("uuid").string(uuid).key("label").string(shortened).key("isRecommended").boolean(recommended);
+  w.key("actions").begin_array();
 }
 
-json::object delete_action(const CardInputs& in, std::string_view tmpl, const OrderFacts& f, std::string_view label) {
-  json::string description(in.sp);
+void end_suggestion(const CardInputs& in) { in.out->end_array().end_object(); }
+
+// The card's members after its suggestions: override reasons with this service's code system,
+// links, and the provenance extension.
+void end_card(const CardInputs& in, CardParts& p) {
+  const RuleSet& rules = in.rules;
+  const auto& style = rules.card_styles.find(p.rule)->second;
+  CardRecord& r = *p.record;
+  CardsText& w = *in.out;
+  if (p.suggestions > 0) w.end_array().key("selectionBehavior").string("at-most-one");
+
+  const Text system = concat(in, in.base_url, rules.override_reason_system_path);
+  w.key("overrideReasons").begin_array();
+  r.override_reason_codes.reserve(style.override_reasons.size());
+  for (std::size_t i : style.override_reasons) {
+    const OverrideReason& reason = rules.override_reasons[i];
+    w.begin_object().key("code").string(reason.code).key("system").string(system);
+    w.key("display").string(reason.display).end_object();
+    std::string& code = r.override_reason_codes.emplace_back();
+    code.reserve(system.size() + 1 + reason.code.size());
+    code.append(system).append("|").append(reason.code);
+  }
+  w.end_array();
+
+  const Plan* plan = p.rule == kPlan ? rules.plan_for(in.typing.type) : nullptr;
+  if (const std::string& links = plan != nullptr ? plan->card_links : style.link_objects; !links.empty())
+    w.key("links").raw(links);
+
+  w.key("extension").begin_object().key(kProvenanceExtensionKey).begin_object();
+  w.key("ruleId").string(p.rule).key("rulesVersion").string(rules.version).key("triggeredBy").begin_array();
+  r.triggered_by.reserve(p.triggered_by.size());
+  for (const Text& ref : p.triggered_by) {
+    w.string(ref);
+    r.triggered_by.emplace_back(ref);
+  }
+  w.end_array();
+  if (p.rule == kPlan) w.key("patientType").string(in.typing.type);
+  w.end_object().end_object();
+  w.end_object();
+}
+
+void delete_action(const CardInputs& in, std::string_view tmpl, const OrderFacts& f, std::string_view label) {
+  Text description(in.scratch);
   render_to(description, tmpl, {{"orderRef", f.ref}, {"order", label}});
-  json::object o(in.sp);
-  o.reserve(3);
-  o.emplace("type", "delete");
-  o.emplace("description", std::move(description));
-  o.emplace("resourceId", f.ref.view());
-  return o;
-}
-
-json::array actions_with(const CardInputs& in, json::object first) {
-  json::array a(in.sp);
-  a.push_back(std::move(first));
-  return a;
+  in.out->begin_object().key("type").string("delete").key("description").string(description);
+  in.out->key("resourceId").string(f.ref.view()).end_object();
 }
 
 Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_list<Arg> args) {
@@ -292,7 +298,7 @@ Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_l
 
 // Room for a detail rendered from `tmpl`, so it is not copied as it grows: the template, the
 // plan, and a margin for the order text, evidence and why-lines.
-void reserve_detail(const CardInputs& in, json::string& detail, std::string_view tmpl) {
+void reserve_detail(const CardInputs& in, Text& detail, std::string_view tmpl) {
   detail.reserve(tmpl.size() + in.plan.size() + 2048);
 }
 
@@ -314,7 +320,7 @@ void order_detail(const CardInputs& in, std::string_view rule, const OrderFacts&
 
 }  // namespace
 
-json::object donor_card(const CardInputs& in, const OrderFacts& f) {
+void donor_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
   CardParts p(in, kDonor);
   p.subject = f.ref.view();
@@ -325,22 +331,25 @@ json::object donor_card(const CardInputs& in, const OrderFacts& f) {
   order_why(in, f, label, p, lines);
   patient_type_line(in, lines);
   append_why(in, p.detail, lines);
+  begin_card(in, p);
 
   const bool typed = rules.plan_for(in.typing.type) != nullptr;
-  add_suggestion(in, p, "remove", card_text(rules, kDonor, "suggestions.remove.label"), !typed,
-                 actions_with(in, delete_action(in, card_text(rules, kDonor, "suggestions.remove.delete"), f, label)));
+  begin_suggestion(in, p, "remove", card_text(rules, kDonor, "suggestions.remove.label"), !typed);
+  delete_action(in, card_text(rules, kDonor, "suggestions.remove.delete"), f, label);
+  end_suggestion(in);
   if (typed) {
-    json::array actions = actions_with(in, delete_action(in, card_text(rules, kDonor, "suggestions.replace.delete"), f, label));
+    begin_suggestion(in, p, "replace",
+                     render_text(in, card_text(rules, kDonor, "suggestions.replace.label"), {{"typeShort", type_short(in)}}),
+                     true);
+    delete_action(in, card_text(rules, kDonor, "suggestions.replace.delete"), f, label);
     const PlanTarget target{f.knee_site_concept, f.reason_concept, f.ref, false};
-    plan_create_actions(in, target, card_text(rules, kDonor, "suggestions.replace.create"), actions);
-    add_suggestion(in, p, "replace",
-                   render_text(in, card_text(rules, kDonor, "suggestions.replace.label"), {{"typeShort", type_short(in)}}),
-                   true, std::move(actions));
+    plan_create_actions(in, target, card_text(rules, kDonor, "suggestions.replace.create"));
+    end_suggestion(in);
   }
-  return assemble(in, std::move(p));
+  end_card(in, p);
 }
 
-json::object single_shot_card(const CardInputs& in, const OrderFacts& f) {
+void single_shot_card(const CardInputs& in, const OrderFacts& f) {
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
   CardParts p(in, kSingleShot);
@@ -359,31 +368,35 @@ json::object single_shot_card(const CardInputs& in, const OrderFacts& f) {
   new_line(in, lines) = rules.text("why.noPlan");
   patient_type_line(in, lines);
   append_why(in, p.detail, lines);
+  begin_card(in, p);
 
   const Plan* plan = rules.plan_for(in.typing.type);
   if (plan == nullptr) {
     // No plan to offer without a patient type; removing the single shot is still an option.
-    add_suggestion(in, p, "remove", card_text(rules, kSingleShot, "suggestions.remove.label"), false,
-                   actions_with(in, delete_action(in, card_text(rules, kSingleShot, "suggestions.remove.delete"), f, label)));
-    return assemble(in, std::move(p));
+    begin_suggestion(in, p, "remove", card_text(rules, kSingleShot, "suggestions.remove.label"), false);
+    delete_action(in, card_text(rules, kSingleShot, "suggestions.remove.delete"), f, label);
+    end_suggestion(in);
+    return end_card(in, p);
   }
   // When the typed plan itself contains a cell session, the order can stay as that session.
   const bool cell_order_fits = std::any_of(plan->components.begin(), plan->components.end(),
                                            [](const PlanComponent& c) { return c.omit_when_keeping_cell_order; });
   const std::string_view ts = type_short(in);
   const PlanTarget keep{f.knee_site_concept, f.reason_concept, {}, true};
-  json::array keep_actions(in.sp);
-  plan_create_actions(in, keep, card_text(rules, kSingleShot, "suggestions.keep.create"), keep_actions);
-  if (!keep_actions.empty())
-    add_suggestion(in, p, "keep", render_text(in, card_text(rules, kSingleShot, "suggestions.keep.label"), {{"typeShort", ts}}),
-                   cell_order_fits, std::move(keep_actions));
-  json::array replace_actions =
-      actions_with(in, delete_action(in, card_text(rules, kSingleShot, "suggestions.replace.delete"), f, label));
+  if (plan_create_count(in, keep) > 0) {
+    begin_suggestion(in, p, "keep", render_text(in, card_text(rules, kSingleShot, "suggestions.keep.label"), {{"typeShort", ts}}),
+                     cell_order_fits);
+    plan_create_actions(in, keep, card_text(rules, kSingleShot, "suggestions.keep.create"));
+    end_suggestion(in);
+  }
+  begin_suggestion(in, p, "replace",
+                   render_text(in, card_text(rules, kSingleShot, "suggestions.replace.label"), {{"typeShort", ts}}),
+                   !cell_order_fits);
+  delete_action(in, card_text(rules, kSingleShot, "suggestions.replace.delete"), f, label);
   const PlanTarget replace{f.knee_site_concept, f.reason_concept, f.ref, false};
-  plan_create_actions(in, replace, card_text(rules, kSingleShot, "suggestions.replace.create"), replace_actions);
-  add_suggestion(in, p, "replace", render_text(in, card_text(rules, kSingleShot, "suggestions.replace.label"), {{"typeShort", ts}}),
-                 !cell_order_fits, std::move(replace_actions));
-  return assemble(in, std::move(p));
+  plan_create_actions(in, replace, card_text(rules, kSingleShot, "suggestions.replace.create"));
+  end_suggestion(in);
+  end_card(in, p);
 }
 
 namespace {
@@ -391,16 +404,16 @@ namespace {
 // The plan card's own create suggestion (no delete: the flag cards own the orders).
 void plan_suggestion(const CardInputs& in, CardParts& p, const PlanTarget& target) {
   const RuleSet& rules = in.rules;
-  json::array actions(in.sp);
-  plan_create_actions(in, target, card_text(rules, kPlan, "suggestions.order.create"), actions);
-  if (actions.empty()) return;
-  add_suggestion(in, p, "order", render_text(in, card_text(rules, kPlan, "suggestions.order.label"), {{"typeShort", type_short(in)}}),
-                 true, std::move(actions));
+  if (plan_create_count(in, target) == 0) return;
+  begin_suggestion(in, p, "order", render_text(in, card_text(rules, kPlan, "suggestions.order.label"), {{"typeShort", type_short(in)}}),
+                   true);
+  plan_create_actions(in, target, card_text(rules, kPlan, "suggestions.order.create"));
+  end_suggestion(in);
 }
 
 }  // namespace
 
-json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged) {
+void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged) {
   const RuleSet& rules = in.rules;
   CardParts p(in, kPlan);
   render_to(p.summary, card_text(rules, kPlan, "summaryOrders"), {{"typeShort", type_short(in)}});
@@ -433,11 +446,12 @@ json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFac
     if (f->knee_site_concept == nullptr || target.body_site == nullptr || *f->knee_site_concept != *target.body_site)
       target.body_site = nullptr;
   target.reason = flagged.front()->reason_concept;
+  begin_card(in, p);
   plan_suggestion(in, p, target);
-  return assemble(in, std::move(p));
+  end_card(in, p);
 }
 
-json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain) {
+void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain) {
   const RuleSet& rules = in.rules;
   const auto& t = rules.thresholds;
   const OrderFacts& inj = pain.injection;
@@ -490,17 +504,20 @@ json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPa
   PlanTarget target;
   target.body_site = inj.knee_site_concept;
   target.reason = inj.reason_concept;
+  begin_card(in, p);
   plan_suggestion(in, p, target);
-  return assemble(in, std::move(p));
+  end_card(in, p);
 }
 
 void compile_cards(RuleSet& rules) {
   for (auto& [rule, style] : rules.card_styles) {
     style.link_objects = link_objects(rules, rule, nullptr);
     style.override_reasons.clear();
-    for (const OverrideReason& r : rules.override_reasons)
+    for (std::size_t i = 0; i < rules.override_reasons.size(); ++i) {
+      const OverrideReason& r = rules.override_reasons[i];
       if (r.only_for.empty() || std::find(r.only_for.begin(), r.only_for.end(), rule) != r.only_for.end())
-        style.override_reasons.push_back(json::object{{"code", r.code}, {"system", ""}, {"display", r.display}});
+        style.override_reasons.push_back(i);
+    }
   }
   for (Plan& plan : rules.plans) plan.card_links = link_objects(rules, kPlan, &plan);
 }

@@ -26,21 +26,6 @@ OrderRecord order_record(const OrderFacts& f) {
   return r;
 }
 
-CardRecord card_record(const json::object& card) {
-  CardRecord r;
-  r.uuid = fhir::string_field(&card, "uuid");
-  r.indicator = fhir::string_field(&card, "indicator");
-  r.summary = fhir::string_field(&card, "summary");
-  const json::object* prov = fhir::object_field(fhir::object_field(&card, "extension"), kProvenanceExtensionKey);
-  r.rule_id = fhir::string_field(prov, "ruleId");
-  if (const json::array* refs = fhir::array_field(prov, "triggeredBy")) {
-    r.triggered_by.reserve(refs->size());
-    for (const json::value& v : *refs)
-      if (const json::string* s = v.if_string()) r.triggered_by.emplace_back(*s);
-  }
-  return r;
-}
-
 bool unavailable(const HookInput& in, std::string_view key) {
   return std::find(in.unavailable.begin(), in.unavailable.end(), key) != in.unavailable.end();
 }
@@ -48,7 +33,7 @@ bool unavailable(const HookInput& in, std::string_view key) {
 }  // namespace
 
 Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options) {
-  Evaluation ev{json::array(options.storage), {}, {}, {}};
+  Evaluation ev;
   if (input.context == nullptr) return ev;
   ClinicalRecord record;
   collect_record(input, record);
@@ -57,7 +42,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
 
   // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from) live
   // here: tens of KiB, so the analysis and the card text allocate nothing on the heap.
-  std::array<std::byte, 32 * 1024> scratch_buffer;
+  std::array<std::byte, 64 * 1024> scratch_buffer;
   std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
   std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
   SmallVector<const OrderFacts*, 8> donor, single_shot;
@@ -99,27 +84,33 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   std::string_view base(options.base_url);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   Sha1 ids(rules.sha1.get());
-  CardInputs in{rules,    options, base, context_string(input, "patientId"), typing, knee_oa, options.storage,
-                &scratch, {},      &ids};
+  // Room for the cards text, so it is not copied as it grows: each card's detail holds the plan,
+  // and the rest of a card (its why-lines, suggestions and proposed orders) is ~6 KiB.
+  const std::size_t cards = donor.size() + single_shot.size() + 1;
+  CardsText out(ev.cards_json);
+  ev.cards_json.clear();
+  ev.card_records.reserve(cards);
+  CardInputs in{rules, options, base, context_string(input, "patientId"), typing, knee_oa, &scratch, {}, &ids, &out,
+                &ev.card_records};
   const Text plan = plan_markdown(in);
   in.plan = plan;
+  ev.cards_json.reserve(cards * (plan.size() + 8 * 1024));
 
+  out.begin_array();
   // Flag cards in draftOrders order, donor and single-shot interleaved as ordered.
   SmallVector<const OrderFacts*, 8> flagged;
   for (const OrderFacts& f : facts) {
     if (std::find(donor.begin(), donor.end(), &f) != donor.end()) {
-      ev.cards.push_back(donor_card(in, f));
+      donor_card(in, f);
       flagged.push_back(&f);
     } else if (std::find(single_shot.begin(), single_shot.end(), &f) != single_shot.end()) {
-      ev.cards.push_back(single_shot_card(in, f));
+      single_shot_card(in, f);
       flagged.push_back(&f);
     }
   }
-  if (!flagged.empty()) ev.cards.push_back(plan_card_for_orders(in, std::span<const OrderFacts* const>(flagged.data(), flagged.size())));
-  if (pain) ev.cards.push_back(plan_card_for_patient_view(in, *pain));
-
-  ev.card_records.reserve(ev.cards.size());
-  for (const json::value& c : ev.cards) ev.card_records.push_back(card_record(c.as_object()));
+  if (!flagged.empty()) plan_card_for_orders(in, std::span<const OrderFacts* const>(flagged.data(), flagged.size()));
+  if (pain) plan_card_for_patient_view(in, *pain);
+  out.end_array();
   return ev;
 }
 

@@ -10,25 +10,24 @@ std::string component_line(const RuleSet& rules, const PlanComponent& c) {
                 {{"text", c.text}, {"sessions", std::to_string(c.sessions)}, {"weeks", std::to_string(c.every_weeks)}});
 }
 
-// The members of a proposed ServiceRequest that depend only on rule data, in output order; the
-// subject reference and the bodySite list are left empty for plan_create_actions.
-json::object service_request_of(const RuleSet& rules, const PlanComponent& c) {
+// Serialized members of `o` without its braces ("a":1,"b":2), to be written inside another object.
+std::string members_of(const json::object& o) {
+  std::string s = json::serialize(o);
+  return s.substr(1, s.size() - 2);
+}
+
+// The members of a proposed ServiceRequest that depend only on rule data, serialized once.
+void compile_request(const RuleSet& rules, PlanComponent& c) {
   const Product& product = rules.products.find(c.product)->second;  // checked at load
   json::object code;
   code.emplace("text", c.text);
   if (product.coding) code.emplace("coding", json::array{*product.coding});
-  json::object sr;
-  sr.reserve(10);
-  sr.emplace("resourceType", "ServiceRequest");
-  sr.emplace("status", "draft");
-  sr.emplace("intent", "proposal");
-  sr.emplace("code", std::move(code));
-  sr.emplace("subject", json::object{{"reference", ""}});
-  sr.emplace("occurrenceTiming",
-             json::object{{"repeat", json::object{{"count", c.sessions}, {"period", c.every_weeks}, {"periodUnit", "wk"}}}});
-  sr.emplace("bodySite", json::array());
-  sr.emplace("note", json::array{json::object{{"text", c.note}}});
-  return sr;
+  c.request_head = members_of(
+      {{"resourceType", "ServiceRequest"}, {"status", "draft"}, {"intent", "proposal"}, {"code", std::move(code)}});
+  c.request_timing = members_of(
+      {{"occurrenceTiming",
+        json::object{{"repeat", json::object{{"count", c.sessions}, {"period", c.every_weeks}, {"periodUnit", "wk"}}}}}});
+  c.request_note = members_of({{"note", json::array{json::object{{"text", c.note}}}}});
 }
 
 template <typename Strings>
@@ -41,39 +40,35 @@ Text join_phrases(const Strings& parts, std::pmr::memory_resource* mr) {
   return out;
 }
 
-json::array one(json::value v, const json::storage_ptr& sp) {
-  json::array a(sp);
-  a.push_back(std::move(v));
-  return a;
-}
-
 }  // namespace
 
 void compile_plans(RuleSet& rules) {
   for (Plan& plan : rules.plans)
     for (PlanComponent& c : plan.components) {
       c.line = component_line(rules, c);
-      c.service_request = service_request_of(rules, c);
+      compile_request(rules, c);
     }
 }
 
-json::object clean_concept(const json::object* concept_json, json::storage_ptr sp) {
-  json::object out(sp);
-  if (concept_json == nullptr) return out;
-  const fhir::CodeableConcept cc(concept_json);
-  json::array codings(sp);
-  for (fhir::Coding c : cc.codings()) {
-    if (c.system().empty() || c.code().empty()) continue;
-    json::object k(sp);
-    k.reserve(3);
-    k.emplace("system", c.system());
-    k.emplace("code", c.code());
-    if (!c.display().empty()) k.emplace("display", c.display());
-    codings.push_back(std::move(k));
+bool clean_concept_to(TextJson& out, const json::object* concept_json) {
+  out.begin_object();
+  if (concept_json != nullptr) {
+    const fhir::CodeableConcept cc(concept_json);
+    bool codings = false;
+    for (fhir::Coding c : cc.codings()) {
+      if (c.system().empty() || c.code().empty()) continue;
+      if (!codings) out.key("coding").begin_array();
+      codings = true;
+      out.begin_object().key("system").string(c.system()).key("code").string(c.code());
+      if (!c.display().empty()) out.key("display").string(c.display());
+      out.end_object();
+    }
+    if (codings) out.end_array();
+    if (!cc.text().empty()) out.key("text").string(cc.text());
   }
-  if (!codings.empty()) out.emplace("coding", std::move(codings));
-  if (!cc.text().empty()) out.emplace("text", cc.text());
-  return out;
+  const bool any = out.has_items();
+  out.end_object();
+  return any;
 }
 
 Text plan_markdown(const CardInputs& in) {
@@ -102,53 +97,48 @@ Text plan_markdown(const CardInputs& in) {
   return out;
 }
 
-void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::string_view description_template,
-                         json::array& actions) {
+std::size_t plan_create_count(const CardInputs& in, const PlanTarget& target) {
+  const Plan* plan = in.rules.plan_for(in.typing.type);
+  if (plan == nullptr) return 0;
+  std::size_t n = 0;
+  for (const PlanComponent& c : plan->components) n += !(target.keep_cell_order && c.omit_when_keeping_cell_order);
+  return n;
+}
+
+void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::string_view description_template) {
   const RuleSet& rules = in.rules;
   const Plan* plan = rules.plan_for(in.typing.type);
   if (plan == nullptr) return;
-  const json::storage_ptr& sp = in.sp;
 
-  json::object site = clean_concept(target.body_site, sp);
-  if (site.empty()) site = json::object(rules.default_body_site, sp);
+  // The patient's parts, the same in every created ServiceRequest, serialized once.
+  Text site(in.scratch);
+  TextJson site_json(site);
+  if (!clean_concept_to(site_json, target.body_site)) site = rules.default_body_site;
   // reasonCode: the problem-list knee-OA code when there is one, else the order's own reason.
-  json::object reason =
-      clean_concept(in.knee_oa.empty() ? target.reason : fhir::Condition(in.knee_oa.front()).code().json(), sp);
+  Text reason(in.scratch);
+  TextJson reason_json(reason);
+  const bool has_reason =
+      clean_concept_to(reason_json, in.knee_oa.empty() ? target.reason : fhir::Condition(in.knee_oa.front()).code().json());
   Text subject(in.scratch);
   subject += "Patient/";
   subject += in.patient_id;
+  Text description(in.scratch);
 
-  // The site and reason objects are copied into every created ServiceRequest but the last,
-  // which takes them.
-  std::size_t remaining = 0;
-  for (const PlanComponent& c : plan->components) remaining += !(target.keep_cell_order && c.omit_when_keeping_cell_order);
-  auto share = [&](json::object& original) -> json::value {
-    if (remaining == 1) return json::value(std::move(original), sp);
-    return json::value(original, sp);
-  };
-
+  CardsText& w = *in.out;
   for (const PlanComponent& c : plan->components) {
     if (target.keep_cell_order && c.omit_when_keeping_cell_order) continue;
-    // A copy of the compiled request (no key checks), completed with this patient's parts.
-    json::object sr(c.service_request, sp);
-    sr.at("subject").as_object().at("reference") = std::string_view(subject);
-    sr.at("bodySite").as_array().push_back(share(site));
-    if (!reason.empty()) sr.emplace("reasonCode", one(share(reason), sp));
-    --remaining;
-    if (!target.replaces.empty()) {
-      json::object replaced(sp);
-      replaced.emplace("reference", target.replaces);
-      sr.emplace("replaces", one(std::move(replaced), sp));
-    }
-
-    json::string description(sp);
+    description.clear();
     render_to(description, description_template, {{"component", c.line}});
-    json::object action(sp);
-    action.reserve(3);
-    action.emplace("type", "create");
-    action.emplace("description", std::move(description));
-    action.emplace("resource", std::move(sr));
-    actions.push_back(std::move(action));
+    w.begin_object().key("type").string("create").key("description").string(description);
+    w.key("resource").begin_object().members(c.request_head);
+    w.key("subject").begin_object().key("reference").string(subject).end_object();
+    w.members(c.request_timing);
+    w.key("bodySite").begin_array().raw(site).end_array();
+    w.members(c.request_note);
+    if (has_reason) w.key("reasonCode").begin_array().raw(reason).end_array();
+    if (!target.replaces.empty())
+      w.key("replaces").begin_array().begin_object().key("reference").string(target.replaces).end_object().end_array();
+    w.end_object().end_object();
   }
 }
 

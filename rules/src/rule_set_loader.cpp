@@ -509,7 +509,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
     json::array codings;
     for (std::size_t i = 0; i < site_codings.size(); ++i)
       codings.push_back(coding_object(Checked::of(site_codings[i], index_path(site.path_of("coding"), i))));
-    rs->default_body_site = json::object{{"coding", std::move(codings)}, {"text", site.string("text")}};
+    rs->default_body_site = json::serialize(json::object{{"coding", std::move(codings)}, {"text", site.string("text")}});
     read_evidence(root.object("evidence"), *rs);
     read_plans(root.object("plans"), *rs);
     read_override_reasons(root.array("overrideReasons"), "overrideReasons", *rs);

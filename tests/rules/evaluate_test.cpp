@@ -9,6 +9,7 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
+using rules_test::cards_of;
 
 const fhir::Instant kNow = rules_test::instant("2026-11-25T12:00:00Z");
 
@@ -74,7 +75,7 @@ TEST(Evaluate, CardAndSuggestionIdsCarryTheIssueTime) {
                                            "knee-oa-order-sign");
   auto ids = [](const rules::Evaluation& ev) {
     std::vector<std::string> out;
-    for (const json::value& c : ev.cards) {
+    for (const json::value& c : cards_of(ev)) {
       out.emplace_back(c.at("uuid").as_string());
       if (const json::array* sg = fhir::array_field(&c.as_object(), "suggestions"))
         for (const json::value& s : *sg) out.emplace_back(s.at("uuid").as_string());
@@ -118,7 +119,7 @@ TEST(Evaluate, OrderRecordsCarryCodesAndCategory) {
 TEST(Evaluate, NoKneeOaMeansNothingFires) {
   Req r;
   r.conditions.clear();
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, KneeOaReasonReferenceIsResolvedThroughThePrefetch) {
@@ -131,16 +132,16 @@ TEST(Evaluate, KneeOaReasonReferenceIsResolvedThroughThePrefetch) {
   EXPECT_THAT(ev.card_records[0].triggered_by, ElementsAre("ServiceRequest/sr-1", "Condition/koa"));
   // Without the reference (and no site) the order is not aimed at the knee.
   o.erase("reasonReference");
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, SeriesByRepeatCountOrQuantityIsNotASingleShot) {
   Req r;
   r.drafts[0].as_object()["occurrenceTiming"] = json::parse(R"({"repeat": {"count": 2}})");
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
   Req q;
   q.drafts[0].as_object()["quantityQuantity"] = json::parse(R"({"value": 2})");
-  EXPECT_TRUE(eval(q).cards.empty());
+  EXPECT_TRUE(cards_of(eval(q)).empty());
 }
 
 TEST(Evaluate, MedicationRequestSeriesInDosageTiming) {
@@ -148,7 +149,7 @@ TEST(Evaluate, MedicationRequestSeriesInDosageTiming) {
   r.drafts[0] = json::parse(R"({"resourceType": "MedicationRequest", "id": "mr", "status": "draft", "intent": "order",
     "medicationCodeableConcept": {"text": "Autologous mesenchymal stem cells"},
     "dosageInstruction": [{"site": {"text": "Left knee"}, "timing": {"repeat": {"count": 3}}}]})");
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
   r.drafts[0].as_object()["dosageInstruction"].as_array()[0].as_object().erase("timing");
   EXPECT_THAT(rules_fired(eval(r)), ElementsAre("single-shot-cell-injection", "whole-joint-plan"));
 }
@@ -157,25 +158,25 @@ TEST(Evaluate, ActiveProlotherapyCarePlanIsAPlan) {
   Req r;
   r.extra.push_back(json::parse(R"({"resourceType": "CarePlan", "id": "cp", "status": "active", "intent": "plan",
     "activity": [{"detail": {"status": "in-progress", "code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.285", "code": "M0076"}]}}}]})"));
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
   r.extra[0].as_object()["status"] = "completed";
-  EXPECT_FALSE(eval(r).cards.empty());
+  EXPECT_FALSE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, ActiveProlotherapyServiceRequestSeriesIsAPlan) {
   Req r;
   r.extra.push_back(json::parse(R"({"resourceType": "ServiceRequest", "id": "prolo", "status": "active", "intent": "order",
     "code": {"text": "Dextrose prolotherapy, whole knee"}, "occurrenceTiming": {"repeat": {"count": 4}}})"));
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, OldProlotherapyProcedureIsNotACurrentPlan) {
   Req r;
   r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "p", "status": "completed",
     "code": {"text": "Prolotherapy"}, "performedDateTime": "2023-01-10"})"));
-  EXPECT_FALSE(eval(r).cards.empty());
+  EXPECT_FALSE(cards_of(eval(r)).empty());
   r.procedures[0].as_object()["performedDateTime"] = "2026-06-01";
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, DonorWinsInTheSameOrderAndNeedsNoSingleShot) {
@@ -191,14 +192,14 @@ TEST(Evaluate, DonorWinsInTheSameOrderAndNeedsNoSingleShot) {
 TEST(Evaluate, ProlotherapyNoteOnTheOrderItselfMakesItPartOfAPlan) {
   Req r;
   r.drafts[0].as_object()["note"] = json::array{json::object{{"text", "with periarticular dextrose prolotherapy"}}};
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, OrderSelectWithoutSelectionsEvaluatesNothing) {
   Req r;
   r.hook = "order-select";
   auto ev = eval(r);
-  EXPECT_TRUE(ev.cards.empty());
+  EXPECT_TRUE(cards_of(ev).empty());
   EXPECT_TRUE(ev.orders.empty());
 }
 
@@ -206,8 +207,9 @@ TEST(Evaluate, MarkdownInOrderTextIsEscaped) {
   Req r;
   r.drafts[0].as_object()["code"] = json::object{{"text", "Stem cell [click](http://evil.example) knee"}};
   auto ev = eval(r);
-  ASSERT_FALSE(ev.cards.empty());
-  const std::string detail(ev.cards[0].as_object().at("detail").as_string());
+  const json::array cards = cards_of(ev);
+  ASSERT_FALSE(cards.empty());
+  const std::string detail(cards[0].as_object().at("detail").as_string());
   EXPECT_EQ(detail.find("[click](http"), std::string::npos);
   EXPECT_NE(detail.find("\\[click\\]\\(http"), std::string::npos);
 }
@@ -219,7 +221,7 @@ TEST(Evaluate, PatientViewNeedsAReadingLateEnoughAfterTheInjection) {
     "code": {"text": "Stem cell injection"}, "bodySite": [{"text": "knee"}], "performedDateTime": "2026-06-01"})"));
   r.observations.push_back(json::parse(R"({"resourceType": "Observation", "id": "nrs", "status": "final",
     "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]}, "effectiveDateTime": "2026-07-01", "valueInteger": 8})"));
-  EXPECT_TRUE(eval(r).cards.empty());  // one month after: too early to judge
+  EXPECT_TRUE(cards_of(eval(r)).empty());  // one month after: too early to judge
   r.observations[0].as_object()["effectiveDateTime"] = "2026-10-01";
   auto ev = eval(r);
   EXPECT_THAT(rules_fired(ev), ElementsAre("whole-joint-plan"));
@@ -227,7 +229,7 @@ TEST(Evaluate, PatientViewNeedsAReadingLateEnoughAfterTheInjection) {
   // Already on a prolotherapy plan: nothing to add.
   r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "prolo", "status": "in-progress",
     "code": {"text": "Prolotherapy series"}, "performedPeriod": {"start": "2026-11-01"}})"));
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, PatientViewImprovedPainIsQuiet) {
@@ -244,15 +246,15 @@ TEST(Evaluate, PatientViewImprovedPainIsQuiet) {
     return o;
   };
   r.observations = {nrs("a", "2026-05-20", 4), nrs("b", "2026-10-01", 3)};  // 25% drop, below 5: persists
-  EXPECT_FALSE(eval(r).cards.empty());
+  EXPECT_FALSE(cards_of(eval(r)).empty());
   r.observations = {nrs("a", "2026-05-20", 4), nrs("b", "2026-10-01", 2)};  // 50% drop: improved
-  EXPECT_TRUE(eval(r).cards.empty());
+  EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
 TEST(Evaluate, UnknownHookOrMissingContextIsQuiet) {
   rules::HookInput in;
   in.hook = "encounter-start";
-  EXPECT_TRUE(rules::evaluate(in, rules_test::real_rules(), rules_test::options(kNow)).cards.empty());
+  EXPECT_TRUE(rules_test::cards_of(rules::evaluate(in, rules_test::real_rules(), rules_test::options(kNow))).empty());
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ struct Outcome {
   std::unique_ptr<rules_test::Request> request;
   json::object expected;
   rules::Evaluation ev;
+  json::array cards;  // ev.cards_json, parsed
 };
 
 Outcome run(const std::string& name, std::string_view seed = {}) {
@@ -43,6 +44,7 @@ Outcome run(const std::string& name, std::string_view seed = {}) {
   r.request = rules_test::request_from_json(rules_test::read_file(fs::path(CDS_FIXTURES_DIR) / "requests" / (name + ".json")), service);
   auto opts = rules_test::options(rules_test::instant(r.expected.at("now").as_string()), seed.empty() ? std::string_view(name) : seed);
   r.ev = rules::evaluate(r.request->input, rules_test::real_rules(), opts);
+  r.cards = rules_test::cards_of(r.ev);
   return r;
 }
 
@@ -200,17 +202,17 @@ class FixtureTest : public ::testing::TestWithParam<Fixture> {};
 TEST_P(FixtureTest, MatchesExpectation) {
   const Outcome r = run(GetParam().name);
   const auto& want = r.expected.at("cards").as_array();
-  ASSERT_EQ(r.ev.cards.size(), want.size()) << json::serialize(r.ev.cards);
-  ASSERT_EQ(r.ev.card_records.size(), r.ev.cards.size());
+  ASSERT_EQ(r.cards.size(), want.size()) << json::serialize(r.cards);
+  ASSERT_EQ(r.ev.card_records.size(), r.cards.size());
 
-  std::vector<bool> used(r.ev.cards.size(), false);
+  std::vector<bool> used(r.cards.size(), false);
   for (const auto& w : want) {
     const auto& exp = w.as_object();
     const std::string rule(exp.at("rule").as_string());
     SCOPED_TRACE("expected card " + rule);
     const json::object* got = nullptr;
-    for (std::size_t i = 0; i < r.ev.cards.size() && got == nullptr; ++i) {
-      const auto& c = r.ev.cards[i].as_object();
+    for (std::size_t i = 0; i < r.cards.size() && got == nullptr; ++i) {
+      const auto& c = r.cards[i].as_object();
       if (used[i] || rule_of(c) != rule) continue;
       const auto triggered = string_set(provenance(c).at("triggeredBy"));
       bool subset = true;
@@ -219,7 +221,7 @@ TEST_P(FixtureTest, MatchesExpectation) {
       used[i] = true;
       got = &c;
     }
-    ASSERT_NE(got, nullptr) << "no card with this rule and triggered_by; got " << json::serialize(r.ev.cards);
+    ASSERT_NE(got, nullptr) << "no card with this rule and triggered_by; got " << json::serialize(r.cards);
     EXPECT_EQ(str(*got, "indicator"), exp.at("indicator").as_string());
     EXPECT_EQ(delete_ids(*got), string_set(exp.at("delete")));
     const auto creates = actions_of(*got, "create").size();
@@ -237,12 +239,23 @@ TEST_P(FixtureTest, MatchesExpectation) {
   }
 
   // Audit records mirror the cards.
-  for (std::size_t i = 0; i < r.ev.cards.size(); ++i) {
-    const auto& c = r.ev.cards[i].as_object();
+  for (std::size_t i = 0; i < r.cards.size(); ++i) {
+    const auto& c = r.cards[i].as_object();
     EXPECT_EQ(r.ev.card_records[i].uuid, str(c, "uuid"));
     EXPECT_EQ(r.ev.card_records[i].rule_id, rule_of(c));
     EXPECT_EQ(r.ev.card_records[i].indicator, str(c, "indicator"));
     EXPECT_EQ(r.ev.card_records[i].summary, str(c, "summary"));
+    std::vector<std::string> reasons, suggestions;
+    for (const auto& o : c.at("overrideReasons").as_array())
+      reasons.push_back(str(o.as_object(), "system") + "|" + str(o.as_object(), "code"));
+    if (const auto* s = c.if_contains("suggestions"))
+      for (const auto& sg : s->as_array()) suggestions.push_back(str(sg.as_object(), "uuid"));
+    EXPECT_EQ(r.ev.card_records[i].override_reason_codes, reasons);
+    EXPECT_FALSE(reasons.empty());
+    EXPECT_EQ(r.ev.card_records[i].suggestion_uuids, suggestions);
+    std::vector<std::string> refs;
+    for (const auto& t : provenance(c).at("triggeredBy").as_array()) refs.emplace_back(t.as_string());
+    EXPECT_EQ(r.ev.card_records[i].triggered_by, refs);
   }
   // One order record per evaluated draft order.
   const auto& ctx = *r.request->input.context;
@@ -259,11 +272,11 @@ TEST_P(FixtureTest, CardsAreWellFormed) {
   const Outcome r = run(GetParam().name);
   std::set<std::string> uuids;
   std::size_t plan_cards = 0;
-  for (const auto& c : r.ev.cards) {
+  for (const auto& c : r.cards) {
     check_structure(c.as_object(), r, uuids);
     plan_cards += rule_of(c.as_object()) == "whole-joint-plan";
   }
-  if (!r.ev.cards.empty()) {
+  if (!r.cards.empty()) {
     EXPECT_EQ(plan_cards, 1u) << "exactly one whole-joint-plan card per invocation";
   }
 }
@@ -271,10 +284,10 @@ TEST_P(FixtureTest, CardsAreWellFormed) {
 TEST_P(FixtureTest, DeterministicOutput) {
   const Outcome a = run(GetParam().name);
   const Outcome b = run(GetParam().name);
-  EXPECT_EQ(json::serialize(a.ev.cards), json::serialize(b.ev.cards));
-  if (a.ev.cards.empty()) return;
+  EXPECT_EQ(json::serialize(a.cards), json::serialize(b.cards));
+  if (a.cards.empty()) return;
   const Outcome c = run(GetParam().name, "another-seed");
-  EXPECT_NE(str(a.ev.cards[0].as_object(), "uuid"), str(c.ev.cards[0].as_object(), "uuid"));
+  EXPECT_NE(str(a.cards[0].as_object(), "uuid"), str(c.cards[0].as_object(), "uuid"));
 }
 
 std::string test_name(const ::testing::TestParamInfo<Fixture>& info) {

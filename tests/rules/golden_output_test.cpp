@@ -58,7 +58,7 @@ std::string output_of(const Case& c) {
   std::string out = "{\"patientType\": " + json::serialize(json::value(ev.patient_type)) + ",\n";
   out += "\"orders\": " + json::serialize(orders) + ",\n";
   out += "\"cardRecords\": " + json::serialize(records) + ",\n";
-  out += "\"cards\": " + json::serialize(ev.cards) + "}\n";
+  out += "\"cards\": " + ev.cards_json + "}\n";
   return out;
 }
 

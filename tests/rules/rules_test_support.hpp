@@ -52,6 +52,9 @@ inline const rules::RuleSet& real_rules() {
   return *rs;
 }
 
+// The cards an evaluation wrote, parsed back (Evaluation::cards_json is what the EHR receives).
+inline boost::json::array cards_of(const rules::Evaluation& ev) { return boost::json::parse(ev.cards_json).as_array(); }
+
 inline fhir::Instant instant(std::string_view text) {
   auto dt = fhir::parse_date_time(text);
   if (!dt) throw std::runtime_error("bad instant " + std::string(text));

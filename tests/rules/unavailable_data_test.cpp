@@ -26,7 +26,7 @@ TEST(UnavailableData, SingleShotWarningNeedsTheProcedureHistory) {
   req->input.unavailable = missing;
   auto without = rules::evaluate(req->input, real_rules(), options(now));
   EXPECT_EQ(count_rule(without, "single-shot-cell-injection"), 0);
-  EXPECT_EQ(without.cards.size(), 0u);
+  EXPECT_EQ(rules_test::cards_of(without).size(), 0u);
 }
 
 TEST(UnavailableData, DonorDerivedFlagDoesNotDependOnHistory) {

@@ -29,12 +29,12 @@ cds::InvocationRecord invocation(int i) {
   r.latency_us = 1000;
   r.patient_type = "3";
   for (int c = 0; c < 2; ++c) {
-    cds::CardAudit card;
-    card.card.uuid = "card-" + std::to_string(i) + "-" + std::to_string(c);
-    card.card.rule_id = "whole-joint-plan";
-    card.card.indicator = "info";
-    card.card.summary = std::string(200, 's');
-    card.card.triggered_by = {"ServiceRequest/sr-" + std::to_string(i)};
+    rules::CardRecord card;
+    card.uuid = "card-" + std::to_string(i) + "-" + std::to_string(c);
+    card.rule_id = "whole-joint-plan";
+    card.indicator = "info";
+    card.summary = std::string(200, 's');
+    card.triggered_by = {"ServiceRequest/sr-" + std::to_string(i)};
     r.cards.push_back(std::move(card));
   }
   for (int o = 0; o < 3; ++o)

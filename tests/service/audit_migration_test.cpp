@@ -104,12 +104,12 @@ cds::InvocationRecord new_invocation() {
   r.outcome = "ok";
   r.patient_type = "2";
   for (const char* uuid : {"uuid-3a", "uuid-3b"}) {
-    cds::CardAudit c;
-    c.card.uuid = uuid;
-    c.card.rule_id = "donor-derived-product";
-    c.card.indicator = "critical";
-    c.card.summary = "Donor product";
-    c.card.triggered_by = {"ServiceRequest/d"};
+    rules::CardRecord c;
+    c.uuid = uuid;
+    c.rule_id = "donor-derived-product";
+    c.indicator = "critical";
+    c.summary = "Donor product";
+    c.triggered_by = {"ServiceRequest/d"};
     r.cards.push_back(std::move(c));
   }
   r.orders.push_back({"ServiceRequest/d", {"http://x|3"}, "donor-derived"});

@@ -32,21 +32,21 @@ constexpr const char* kReasonSystem = "https://ehr.example/fhir/CodeSystem/overr
 // A summary holding every character CSV and HTML must escape.
 constexpr const char* kTrickySummary = "Stop \"amniotic, donor\" <&> product";
 
-cds::CardAudit card(std::string uuid, std::string rule, std::string indicator, std::vector<std::string> refs,
+rules::CardRecord card(std::string uuid, std::string rule, std::string indicator, std::vector<std::string> refs,
                     std::string summary = {}) {
-  cds::CardAudit c;
-  c.card.uuid = uuid;
-  c.card.rule_id = std::move(rule);
-  c.card.indicator = std::move(indicator);
-  c.card.summary = summary.empty() ? "Summary of " + uuid : std::move(summary);
-  c.card.triggered_by = std::move(refs);
+  rules::CardRecord c;
+  c.uuid = uuid;
+  c.rule_id = std::move(rule);
+  c.indicator = std::move(indicator);
+  c.summary = summary.empty() ? "Summary of " + uuid : std::move(summary);
+  c.triggered_by = std::move(refs);
   c.override_reason_codes = {std::string(kReasonSystem) + "patient-declined", std::string(kReasonSystem) + "other"};
   return c;
 }
 
 struct Inv {
   std::string at, hook, instance, tenant, user, patient, outcome;
-  std::vector<cds::CardAudit> cards;
+  std::vector<rules::CardRecord> cards;
   std::vector<std::pair<std::string, std::string>> orders;  // reference, category
 };
 

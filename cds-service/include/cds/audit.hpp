@@ -26,12 +26,6 @@ namespace detail {
 class WalCheckpointer;
 }
 
-struct CardAudit {
-  rules::CardRecord card;
-  std::vector<std::string> override_reason_codes;  // "system|code" offered on the card
-  std::vector<std::string> suggestion_uuids;
-};
-
 struct InvocationRecord {
   std::string received_at;  // ISO 8601 UTC, milliseconds
   std::string hook, service_id, hook_instance;
@@ -43,7 +37,7 @@ struct InvocationRecord {
   unsigned http_status = 200;
   std::int64_t latency_us = 0;
   std::string patient_type;
-  std::vector<CardAudit> cards;
+  std::vector<rules::CardRecord> cards;  // with what feedback on each is checked against
   std::vector<rules::OrderRecord> orders;
 };
 

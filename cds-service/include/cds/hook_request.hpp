@@ -50,4 +50,7 @@ std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const Se
 // fetch from, the spec's answer is 412.
 std::optional<ApiError> check_data_available(const HookRequest& request);
 
+// The 200 answer's body, {"cards": [...]}, around the cards the engine wrote as JSON text.
+std::string hook_response_body(std::string_view cards_json);
+
 }  // namespace cds

@@ -57,21 +57,21 @@ struct EvalOptions {
   fhir::Instant now{};            // the clock, passed in
   std::string_view uuid_seed;     // card and suggestion uuids: a SHA-1 of it and what the card is about
   std::string_view base_url;      // this service's public base URL, for source and override-reason URLs
-  // Where Evaluation::cards is allocated, e.g. a json::monotonic_resource that also holds the
-  // response; it must outlive the cards. Default: the heap, as for any json::value.
-  json::storage_ptr storage{};
   // When the cards are issued, to the millisecond: the time part of card and suggestion uuids
   // (time-ordered UUIDv7). Unset (the epoch): `now`.
   std::chrono::sys_time<std::chrono::milliseconds> issued_at{};
 };
 
-// What the audit keeps of a card: never its free text beyond the summary.
+// What the audit keeps of a card (never its free text beyond the summary), and what feedback on
+// it is checked against.
 struct CardRecord {
   std::string uuid;
   std::string rule_id;
   std::string indicator;
   std::string summary;
-  std::vector<std::string> triggered_by;  // references, e.g. "ServiceRequest/sr-1"
+  std::vector<std::string> triggered_by;           // references, e.g. "ServiceRequest/sr-1"
+  std::vector<std::string> override_reason_codes;  // "system|code", as offered on the card
+  std::vector<std::string> suggestion_uuids;
 };
 
 // What the audit keeps of an evaluated draft order.
@@ -82,8 +82,10 @@ struct OrderRecord {
 };
 
 struct Evaluation {
-  json::array cards;                  // CDS Hooks 2.0 Card objects, ready to serialize
-  std::vector<CardRecord> card_records;
+  // The CDS Hooks 2.0 Card objects as one serialized JSON array ("[]" when none): the response's
+  // "cards" member, written as text by the engine (byte for byte what json::serialize writes).
+  std::string cards_json = "[]";
+  std::vector<CardRecord> card_records;  // one per card, in the same order
   std::vector<OrderRecord> orders;
   std::string patient_type;           // "1" | "2" | "3" | "unknown" | "" (not evaluated)
 };

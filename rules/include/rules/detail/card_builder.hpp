@@ -1,7 +1,8 @@
 #pragma once
-// CDS Hooks 2.0 cards for the three rules, all text from knee-oa.json templates. Cards are built
-// straight into the caller's JSON storage (EvalOptions::storage); the strings they are made of
-// are written there directly or assembled on a per-evaluation scratch arena.
+// CDS Hooks 2.0 cards for the three rules, all text from knee-oa.json templates. Cards are
+// written as JSON text (json_text.hpp) straight into Evaluation::cards_json, each with its
+// CardRecord; the strings they are made of are assembled on a per-evaluation scratch arena.
+#include "rules/detail/json_text.hpp"
 #include "rules/detail/patient_type.hpp"
 #include "rules/detail/treatment_history.hpp"
 
@@ -10,6 +11,8 @@
 namespace rules::detail {
 
 using Text = std::pmr::string;  // card text being assembled, on CardInputs::scratch
+using CardsText = JsonText<std::string>;  // the cards array being written
+using TextJson = JsonText<Text>;          // a piece serialized once, copied into several cards
 
 // Everything a card needs beyond the one order or injection it is about.
 struct CardInputs {
@@ -19,18 +22,19 @@ struct CardInputs {
   std::string_view patient_id;
   const PatientTyping& typing;
   const ResourceList& knee_oa;  // knee-OA Conditions in the record
-  json::storage_ptr sp;         // where the cards go
   std::pmr::memory_resource* scratch;
   std::string_view plan;        // plan_markdown(), rendered once for every card
   Sha1* ids;                    // card and suggestion uuids
+  CardsText* out;               // where the cards go, as elements of the open cards array
+  std::vector<CardRecord>* records;  // one appended per card written
 };
 
-json::object donor_card(const CardInputs& in, const OrderFacts& order);
-json::object single_shot_card(const CardInputs& in, const OrderFacts& order);
+void donor_card(const CardInputs& in, const OrderFacts& order);
+void single_shot_card(const CardInputs& in, const OrderFacts& order);
 // The one whole-joint-plan card that accompanies the flag cards of an order hook.
-json::object plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged);
+void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged);
 // The patient-view card after a single cell injection with persisting pain.
-json::object plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain);
+void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain);
 
 // ---- plan parts (plan_builder.cpp) ----------------------------------------------------------
 
@@ -44,13 +48,15 @@ struct PlanTarget {
   bool keep_cell_order = false;               // the flagged cell order stays as the plan's cell session
 };
 
-// Appends `create` actions to `actions`, one ServiceRequest per plan component; none when the
-// type is unknown.
-void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::string_view description_template,
-                         json::array& actions);
+// How many `create` actions plan_create_actions writes for `target`: none when the type is unknown.
+std::size_t plan_create_count(const CardInputs& in, const PlanTarget& target);
+
+// Writes `create` actions into the open actions array, one ServiceRequest per plan component.
+void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::string_view description_template);
 
 // A CodeableConcept from request data, keeping only non-empty text and complete codings (so a
-// created resource never carries the EHR's empty strings or nulls). Empty object when nothing is left.
-json::object clean_concept(const json::object* concept_json, json::storage_ptr sp = {});
+// created resource never carries the EHR's empty strings or nulls), written to `out`; false when
+// nothing is left (`out` then holds {}).
+bool clean_concept_to(TextJson& out, const json::object* concept_json);
 
 }  // namespace rules::detail

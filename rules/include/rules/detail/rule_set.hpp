@@ -79,9 +79,12 @@ struct PlanComponent {
   // Compiled at load from the fields above and the "plan.component" text (compile_plans), so
   // proposing the component per card is a copy, not a rebuild:
   std::string line;  // "plan.component" rendered: what the component is, for descriptions
-  // The proposed ServiceRequest's members that depend only on rule data, in output order, with
-  // an empty subject reference and bodySite list that plan_create_actions fills in.
-  json::object service_request;
+  // The proposed ServiceRequest's members that depend only on rule data, serialized, around the
+  // patient's subject and bodySite that plan_create_actions writes between them:
+  // {<request_head>,"subject":…,<request_timing>,"bodySite":[…],<request_note>,"reasonCode"…}.
+  std::string request_head;    // "resourceType":…,"status":…,"intent":…,"code":{…}
+  std::string request_timing;  // "occurrenceTiming":{…}
+  std::string request_note;    // "note":[{…}]
 };
 
 struct Plan {
@@ -89,7 +92,7 @@ struct Plan {
   std::vector<PlanComponent> components;
   std::string note;
   std::vector<std::string> evidence;  // keys into RuleSet::evidence
-  json::array card_links;  // compiled (compile_cards): the plan card's links for this type
+  std::string card_links;  // compiled (compile_cards): the plan card's links, a serialized array ("" if none)
 };
 
 struct Evidence {
@@ -120,9 +123,9 @@ struct CardStyle {
   std::string topic_display;
   std::vector<std::string> links;  // evidence keys
 
-  // Compiled at load (compile_cards) as card JSON, copied into each card rather than rebuilt:
-  json::array link_objects;      // the links above
-  json::array override_reasons;  // the reasons offered on this rule's cards, "system" left empty
+  // Compiled at load (compile_cards), copied into each card rather than rebuilt:
+  std::string link_objects;                    // the links above, a serialized array ("" if none)
+  std::vector<std::size_t> override_reasons;   // the reasons offered on this rule's cards (RuleSet::override_reasons)
 };
 
 }  // namespace rules::detail
@@ -153,7 +156,7 @@ class RuleSet {
   std::vector<detail::OverrideReason> override_reasons;
   std::map<std::string, detail::CardStyle, std::less<>> card_styles;  // by rule id
   std::string source_label, source_path, topic_system_path, override_reason_system_path;
-  json::object default_body_site;
+  std::string default_body_site;  // a serialized CodeableConcept
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
   detail::TextMap texts;
   std::shared_ptr<EVP_MD> sha1;  // for card and suggestion ids (detail::Sha1), fetched at load
@@ -192,7 +195,7 @@ std::span<const TextKey> required_text_keys() noexcept;
 // Fills in each plan component's compiled parts (PlanComponent::line, ::service_request); the
 // loader calls it once plans, products and texts are read (plan_builder.cpp).
 void compile_plans(RuleSet& rules);
-// Fills in the card JSON that depends only on rule data (CardStyle::link_objects,
+// Fills in the card parts that depend only on rule data (CardStyle::link_objects,
 // ::override_reasons, Plan::card_links); called after compile_plans (card_builder.cpp).
 void compile_cards(RuleSet& rules);
 
