@@ -12,11 +12,11 @@ import sys
 
 # (label, function-name prefix as callgrind_annotate prints it, top-level?)
 STAGES = [
-        ("authenticate (JWT verify, replay cache)", "cds::App::authenticate(", True),
+    ("authenticate (JWT verify, replay cache)", "cds::App::authenticate(", True),
     ("parse + validate the CDS Hooks request", "cds::parse_hook_request(", True),
     ("  of which Boost.JSON parse (all callers)", "boost::json::parse(", False),
-    ("rules::evaluate (cards into the arena)", "rules::evaluate(", True),
-    ("serialize the response", "boost::json::serialize[abi:cxx11](boost::json::object const&)", True),
+    ("rules::evaluate (decide, cards as JSON)", "rules::evaluate(", True),
+    ("response body around the cards", "cds::hook_response_body[abi:cxx11](", True),
     ("audit writer thread (SQLite, group commit)", "cds::AuditLog::run(", True),
     ("WAL checkpointer thread", "cds::detail::WalCheckpointer::run(", True),
     ("other: HTTP read/parse/write, Asio, syscalls", None, False),
