@@ -5,13 +5,7 @@
 
 #include "fhir/json.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-
-#include <fstream>
 
 namespace cds {
 namespace {
@@ -406,40 +400,6 @@ bool AuditLog::write_batch(std::vector<std::pair<Record, Done>>& batch, std::vec
   if (w.commit.step_done()) return true;
   w.rollback.step_done();
   return false;
-}
-
-std::variant<Pseudonymizer, std::string> Pseudonymizer::from_key_file(const std::filesystem::path& file) {
-  Pseudonymizer p;
-  std::ifstream in(file, std::ios::binary);
-  if (in) {
-    p.key_.assign(std::istreambuf_iterator<char>(in), {});
-    if (p.key_.size() < 16) return "pseudonym key file " + file.string() + " holds fewer than 16 bytes";
-    return p;
-  }
-  unsigned char key[32];
-  if (RAND_bytes(key, sizeof key) != 1) return std::string("cannot generate a pseudonym key");
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  const mode_t old = ::umask(077);  // the key is created private, never briefly world-readable
-  std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(key), sizeof key);
-  out.close();
-  ::umask(old);
-  if (!out) return "cannot write pseudonym key file " + file.string();
-  p.key_.assign(reinterpret_cast<const char*>(key), sizeof key);
-  return p;
-}
-
-std::string Pseudonymizer::operator()(std::string_view reference) const {
-  if (key_.empty()) return std::string(reference);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(reference.data()),
-       reference.size(), mac, &len);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "hmac-sha256:";
-  for (unsigned i = 0; i < len; ++i) out += hex[mac[i] >> 4], out += hex[mac[i] & 15];
-  return out;
 }
 
 }  // namespace cds

@@ -5,6 +5,8 @@
 // reports) use their own connection: WAL lets them run beside the writer.
 #include "rules/engine.hpp"
 
+#include <openssl/types.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -118,11 +120,13 @@ class Pseudonymizer {
   // Reads the key file, creating it (32 random bytes, mode 0600) when it does not exist.
   static std::variant<Pseudonymizer, std::string> from_key_file(const std::filesystem::path& file);
   static Pseudonymizer disabled() { return Pseudonymizer(); }
+  // "hmac-sha256:<hex>" of the reference, or the reference itself when disabled. Thread-safe.
   std::string operator()(std::string_view patient_reference) const;
 
  private:
   Pseudonymizer() = default;
-  std::string key_;  // empty: pseudonymisation off, references stored as given
+  // HMAC-SHA256 keyed once (the key's pads hashed, the digest fetched from the provider store);
+  // each reference copies it. Null: pseudonymisation off, references stored as given.
+  std::shared_ptr<const EVP_MAC_CTX> keyed_;
 };
-
 }  // namespace cds
