@@ -120,8 +120,10 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   bool ok() const { return s_ != nullptr; }
+  // Bound without a copy (SQLITE_STATIC): `v` must live until step_done(), so every write binds
+  // and steps in one expression, where even a temporary argument lives to its end.
   Statement& text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   Statement& integer(int i, std::int64_t v) {

@@ -2,12 +2,22 @@
 
 #include "fhir/json.hpp"
 
+#include <boost/json/serializer.hpp>
+
 namespace cds {
 
 std::string to_json_list(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return boost::json::serialize(a);
+  // Each string through the serializer, without building an array of copies first.
+  std::string out = "[";
+  boost::json::serializer sr;
+  char buf[256];
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    sr.reset(items[i]);
+    while (!sr.done()) out.append(sr.read(buf));
+  }
+  out.push_back(']');
+  return out;
 }
 
 std::vector<std::string> parse_json_list(std::string_view text) {
