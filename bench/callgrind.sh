@@ -5,7 +5,7 @@
 #   bench/callgrind.sh BENCHMARK_REGEX FUNCTION_PREFIX [TOP]
 #   bench/callgrind.sh 'BM_RuleEvaluate$'      'rules::evaluate('
 #   bench/callgrind.sh 'BM_ParseHookRequest$'  'cds::parse_hook_request('
-#   bench/callgrind.sh 'BM_CardSerialize$'     'boost::json::serialize('
+#   bench/callgrind.sh 'BM_CardSerialize$'     'cds::hook_response_body'
 #   bench/callgrind.sh 'BM_Authenticate/RS384' 'cds::Authenticator::authenticate('
 #
 # Prints instructions per call of FUNCTION (collection is on only inside it) and the TOP (15)
