@@ -31,7 +31,7 @@
 #   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
 #   plain-shm-rs384  (not in the default list) plain-rs384 with the audit on tmpfs: the audit's
 #                durability cost where verification does not hide it
-#   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1 (not in the default list)
+#   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1, tls-shm-c1 (not in the default list)
 #                the same with wrk -t1 -c1: one request at a time, the latency without queueing
 #   callgrind    (not in the default list) the whole service under valgrind --tool=callgrind,
 #                CALLGRIND_REQUESTS (300) order-signs one at a time on one connection, RS384 tokens
@@ -487,7 +487,7 @@ for round in $(seq 1 "$REPEAT"); do
       startup) run_startup ;;
       callgrind) run_callgrind ;;
       syscalls) run_syscalls ;;
-      plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1)
+      plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1 | tls-shm-c1)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
       *) die "unknown variant $v" ;;

@@ -3,8 +3,8 @@
 // single pass (values are never re-scanned, so EHR text containing "{{x}}" stays literal).
 //
 // The *_to functions append to any string with append(string_view) and push_back(char): a
-// std::string, a std::pmr::string on a per-evaluation arena, or a boost::json::string in the
-// cards' own storage, so card text is written where it ends up, without temporaries.
+// std::string, or a std::pmr::string on a per-evaluation arena, so card text is assembled
+// without temporaries before it is written into the cards' JSON.
 #include <array>
 #include <cstdint>
 #include <initializer_list>
