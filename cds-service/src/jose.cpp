@@ -221,14 +221,16 @@ std::string base64url_encode(std::string_view bytes) {
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string std_b64;
-  std_b64.reserve(text.size() + 3);
-  for (char c : text) {
-    if (c == '+' || c == '/' || c == '=') return std::nullopt;  // only the URL alphabet, unpadded
-    std_b64.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  // To the standard alphabet, padded, for OpenSSL's decoder: written in place, one pass.
+  const std::size_t pad = (4 - text.size() % 4) % 4;
+  std::string std_b64(text.size() + pad, '=');
+  bool url_alphabet = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    url_alphabet &= c != '+' && c != '/' && c != '=';  // only the URL alphabet, unpadded
+    std_b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
   }
-  std::size_t pad = (4 - std_b64.size() % 4) % 4;
-  std_b64.append(pad, '=');
+  if (!url_alphabet) return std::nullopt;
   std::string out(std_b64.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(std_b64.data()), static_cast<int>(std_b64.size()));
