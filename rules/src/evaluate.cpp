@@ -40,8 +40,9 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   ConceptMatcher m(rules);
   const ResourceList knee_oa = knee_oa_conditions(record, m);
 
-  // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from) live
-  // here: tens of KiB, so the analysis and the card text allocate nothing on the heap.
+  // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from: each
+  // card's detail is a few KiB) live here, so the analysis and the card text allocate nothing
+  // on the heap.
   std::array<std::byte, 64 * 1024> scratch_buffer;
   std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
   std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
@@ -85,7 +86,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   Sha1 ids(rules.sha1.get());
   // Room for the cards text, so it is not copied as it grows: each card's detail holds the plan,
-  // and the rest of a card (its why-lines, suggestions and proposed orders) is ~6 KiB.
+  // and the rest of a card (its why-lines, suggestions and proposed orders) is 6-7 KiB.
   const std::size_t cards = donor.size() + single_shot.size() + 1;
   CardsText out(ev.cards_json);
   ev.cards_json.clear();

@@ -83,7 +83,8 @@ struct OrderRecord {
 
 struct Evaluation {
   // The CDS Hooks 2.0 Card objects as one serialized JSON array ("[]" when none): the response's
-  // "cards" member, written as text by the engine (byte for byte what json::serialize writes).
+  // "cards" member, written as text by the engine (byte for byte what json::serialize would write
+  // for the same cards as a tree).
   std::string cards_json = "[]";
   std::vector<CardRecord> card_records;  // one per card, in the same order
   std::vector<OrderRecord> orders;
