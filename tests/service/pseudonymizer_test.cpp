@@ -28,6 +28,12 @@ std::string read_all(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// A key file with these bytes, read as the service reads it.
+std::variant<cds::Pseudonymizer, std::string> with_key_file(const fs::path& file, std::string_view bytes) {
+  std::ofstream(file, std::ios::binary) << bytes;
+  return cds::Pseudonymizer::from_key_file(file);
+}
+
 // HMAC-SHA256 by OpenSSL's one-shot call: an independent computation of what the audit stores.
 std::string expected_pseudonym(const std::string& key, std::string_view reference) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -66,13 +72,10 @@ TEST(Pseudonymizer, CreatesAPrivateKeyAndStoresHmacSha256UnderIt) {
 
 TEST(Pseudonymizer, ThreadsShareTheKeyedContextAndAgree) {
   const fs::path dir = fresh_dir("threads");
-  {
-    std::ofstream(dir / "k", std::ios::binary) << "0123456789abcdef-an-operator-supplied-key";
-  }
-  auto made = cds::Pseudonymizer::from_key_file(dir / "k");
+  const std::string key = "0123456789abcdef-an-operator-supplied-key";
+  auto made = with_key_file(dir / "k", key);
   ASSERT_TRUE(std::holds_alternative<cds::Pseudonymizer>(made));
   const auto& p = std::get<cds::Pseudonymizer>(made);
-  const std::string key = read_all(dir / "k");
   std::vector<std::string> got(4);
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < got.size(); ++t)
@@ -88,10 +91,7 @@ TEST(Pseudonymizer, ThreadsShareTheKeyedContextAndAgree) {
 
 TEST(Pseudonymizer, ShortKeyFileIsRefusedAndDisabledKeepsReferences) {
   const fs::path dir = fresh_dir("short");
-  {
-    std::ofstream(dir / "k", std::ios::binary) << "too-short";
-  }
-  auto made = cds::Pseudonymizer::from_key_file(dir / "k");
+  auto made = with_key_file(dir / "k", "too-short");
   ASSERT_TRUE(std::holds_alternative<std::string>(made));
   EXPECT_NE(std::get<std::string>(made).find("fewer than 16 bytes"), std::string::npos);
   EXPECT_EQ(cds::Pseudonymizer::disabled()("Patient/p-1"), "Patient/p-1");
