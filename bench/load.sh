@@ -391,14 +391,18 @@ run_syscalls() {
   timeout 600 strace -f -c -o "$trace" -p "$svc_pid" 2>/dev/null &
   spid=$!
   sleep 1  # strace attaches to every thread
+  local faults0 faults1  # minor page faults of the whole process (/proc/PID/stat field 10)
+  faults0=$(awk '{print $10}' "/proc/$svc_pid/stat")
   timeout 600 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
     --tokens "$work/tokens-traced.txt" --count "$n" || die "syscalls: a request failed"
+  faults1=$(awk '{print $10}' "/proc/$svc_pid/stat")
   kill -INT "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
   stop_service
   syscalls_summary="syscalls per order-sign ($alg, plain HTTP, audit on disk, one connection, $n requests): $(
     awk -v n="$n" 'NR > 2 && $1 !~ /^-/ && NF >= 5 {name = $NF; calls = $4; if (name == "total") total = calls; else if (calls / n >= 0.1) s = s sprintf("%s %.1f, ", name, calls / n)}
                    END {printf "%.1f in all: %s", total / n, substr(s, 1, length(s) - 2)}' "$trace")"
+  syscalls_summary+="; minor page faults per request: $(awk -v a="$faults0" -v b="$faults1" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}')"
   log "$syscalls_summary"
 }
 
