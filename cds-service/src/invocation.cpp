@@ -151,14 +151,13 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   options.issued_at = std::chrono::floor<std::chrono::milliseconds>(inv->received);
   options.uuid_seed = seed;
   options.base_url = base_url_;
-  std::optional<rules::Evaluation> evaluated;
+  rules::Evaluation eval;
   try {
-    evaluated.emplace(rules::evaluate(hook.input, *rules, options));
+    eval = rules::evaluate(hook.input, *rules, options);
   } catch (const std::exception& ex) {
     log(LogLevel::error, std::string("rule evaluation failed: ") + ex.what());
     return finish(inv, json_response(500, error_body({500, "rule evaluation failed"}), inv->request), "rejected");
   }
-  rules::Evaluation& eval = *evaluated;
   inv->record.patient_type = eval.patient_type;
   inv->record.cards = std::move(eval.card_records);
   inv->record.orders = std::move(eval.orders);
