@@ -17,14 +17,25 @@ constexpr std::string_view kPlan = "whole-joint-plan";
 
 using Lines = std::pmr::vector<Text>;
 
-// The template "cards.<rule>.<rest>".
-std::string_view card_text(const RuleSet& rules, std::string_view rule, std::string_view rest) {
+// A card's detail is assembled JSON-escaped (JsonTemplate): its why-lines, the plan and the
+// detail itself are escaped text, and values marked kEscaped go into them as they are.
+constexpr bool kEscaped = true;
+
+InlineString<96> card_key(std::string_view rule, std::string_view rest) {
   InlineString<96> key;
   key.assign("cards.");
   key.append(rule);
   key.push_back('.');
   key.append(rest);
-  return rules.text(key);
+  return key;
+}
+
+// The template "cards.<rule>.<rest>", as text and compiled for the detail.
+std::string_view card_text(const RuleSet& rules, std::string_view rule, std::string_view rest) {
+  return rules.text(card_key(rule, rest));
+}
+const JsonTemplate& card_json_text(const RuleSet& rules, std::string_view rule, std::string_view rest) {
+  return rules.json_text(card_key(rule, rest));
 }
 
 std::string_view type_short(const CardInputs& in) {
@@ -103,7 +114,7 @@ void add_unique(Refs& refs, std::string_view ref) {
   refs.emplace_back(ref);
 }
 
-// A new why-line (on the lines' arena).
+// A new why-line (on the lines' arena), JSON-escaped.
 Text& new_line(const CardInputs&, Lines& lines) { return lines.emplace_back(); }
 
 // Why-lines about knee OA: the problem-list Conditions, or the order's own reason.
@@ -111,8 +122,8 @@ void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, 
   for (const json::object* c : in.knee_oa) {
     Reference ref;
     reference_of(*c, ref);
-    render_to(new_line(in, lines), in.rules.text("why.kneeOa"),
-              {{"ref", ref}, {"text", concept_label(in, fhir::Condition(c).code())}});
+    in.rules.json_text("why.kneeOa")
+        .render_to(new_line(in, lines), {{"ref", ref}, {"text", concept_label(in, fhir::Condition(c).code())}});
     add_unique(refs, ref);
   }
   if (order == nullptr || !order->knee_oa_reason) return;
@@ -122,8 +133,8 @@ void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, 
       if (r == ref) return;  // already listed as a problem-list Condition
     add_unique(refs, ref);
   }
-  render_to(new_line(in, lines), in.rules.text("why.orderReason"),
-            {{"ref", ref}, {"text", concept_label(in, fhir::CodeableConcept(order->reason_concept))}});
+  in.rules.json_text("why.orderReason")
+      .render_to(new_line(in, lines), {{"ref", ref}, {"text", concept_label(in, fhir::CodeableConcept(order->reason_concept))}});
 }
 
 void patient_type_line(const CardInputs& in, Lines& lines) {
@@ -135,18 +146,19 @@ void patient_type_line(const CardInputs& in, Lines& lines) {
     joined += p;
   }
   if (unknown)
-    render_to(new_line(in, lines), in.rules.text("why.patientTypeUnknown"), {{"missing", joined}});
+    in.rules.json_text("why.patientTypeUnknown").render_to(new_line(in, lines), {{"missing", joined}});
   else
-    render_to(new_line(in, lines), in.rules.text("why.patientType"), {{"type", in.typing.type}, {"reasons", joined}});
+    in.rules.json_text("why.patientType").render_to(new_line(in, lines), {{"type", in.typing.type}, {"reasons", joined}});
 }
 
-// Appends the "why" section to a card's detail.
+// Appends the "why" section to a card's (escaped) detail: line breaks are written as JSON's \n.
 void append_why(const CardInputs& in, Text& detail, const Lines& lines) {
-  detail.append("\n\n");
-  detail.append(in.rules.text("why.heading"));
-  detail.append("\n\n");
+  constexpr std::string_view kBreak = "\\n";
+  detail.append(kBreak).append(kBreak);
+  in.rules.json_text("why.heading").render_to(detail, {});
+  detail.append(kBreak).append(kBreak);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) detail.push_back('\n');
+    if (i > 0) detail.append(kBreak);
     detail.append(lines[i]);
   }
 }
@@ -167,11 +179,6 @@ void for_each_link(const RuleSet& rules, std::string_view rule, const Plan* plan
   }
 }
 
-template <typename F>
-void for_each_link(const CardInputs& in, std::string_view rule, F&& f) {
-  for_each_link(in.rules, rule, in.rules.plan_for(in.typing.type), std::forward<F>(f));
-}
-
 // The card's links, serialized: the rule's own, then (plan card) the typed plan's evidence.
 std::string link_objects(const RuleSet& rules, std::string_view rule, const Plan* plan) {
   json::array out;
@@ -181,14 +188,23 @@ std::string link_objects(const RuleSet& rules, std::string_view rule, const Plan
   return out.empty() ? std::string() : json::serialize(out);
 }
 
-Text evidence_markdown(const CardInputs& in) {
-  Text out(in.scratch);
-  for_each_link(in, kPlan, [&](const Evidence& e) {
+// The plan card's evidence list as markdown, for `plan` (null: the patient's type is unknown).
+std::string evidence_markdown(const RuleSet& rules, const Plan* plan) {
+  std::string out;
+  for_each_link(rules, kPlan, plan, [&](const Evidence& e) {
     if (!out.empty()) out += '\n';
     out += "- ";
     out += e.summary;
   });
   return out;
+}
+
+// The plan card's evidence, as a value for its detail template: compiled with the typed plan,
+// written now when there is none (rare).
+Arg evidence_arg(const CardInputs& in, std::string& untyped) {
+  if (const Plan* plan = in.rules.plan_for(in.typing.type)) return Arg{"evidence", plan->evidence_json, kEscaped};
+  untyped = evidence_markdown(in.rules, nullptr);
+  return Arg{"evidence", untyped};
 }
 
 struct CardParts {
@@ -197,7 +213,7 @@ struct CardParts {
   std::string_view rule;
   Text subject;  // what the card is about, for its uuid
   Text summary;
-  Text detail;
+  Text detail;  // JSON-escaped
   Refs triggered_by;
   CardRecord* record = nullptr;  // begin_card() to end_card()
   std::size_t suggestions = 0;   // written so far
@@ -219,7 +235,7 @@ void begin_card(const CardInputs& in, CardParts& p) {
   r.summary = summary;
 
   CardsText& w = *in.out;
-  w.begin_object().key("uuid").string(uuid).key("summary").string(summary).key("detail").string(p.detail);
+  w.begin_object().key("uuid").string(uuid).key("summary").string(summary).key("detail").escaped_string(p.detail);
   w.key("indicator").string(style.indicator);
   w.key("source").begin_object().key("label").string(in.rules.source_label);
   if (!in.base_url.empty()) w.key("url").string(concat(in, in.base_url, in.rules.source_path));
@@ -298,24 +314,25 @@ Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_l
 
 // Room for a detail rendered from `tmpl`, so it is not copied as it grows: the template, the
 // plan, and a margin for the order text, evidence and why-lines.
-void reserve_detail(const CardInputs& in, Text& detail, std::string_view tmpl) {
-  detail.reserve(tmpl.size() + in.plan.size() + 2048);
+void reserve_detail(const CardInputs& in, Text& detail, const JsonTemplate& tmpl) {
+  detail.reserve(tmpl.literal_size() + in.plan_json.size() + 2048);
 }
 
 // Why-lines and triggeredBy shared by the two order flag cards.
 void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label, CardParts& p, Lines& lines) {
   add_unique(p.triggered_by, f.ref);
-  render_to(new_line(in, lines), in.rules.text("why.order"),
-            {{"ref", f.ref}, {"text", label}, {"matched", matched_label(in, f)}});
+  in.rules.json_text("why.order")
+      .render_to(new_line(in, lines), {{"ref", f.ref}, {"text", label}, {"matched", matched_label(in, f)}});
   knee_oa_lines(in, &f, lines, p.triggered_by);
 }
 
 // The detail of an order flag card: its template, then the why-lines.
 void order_detail(const CardInputs& in, std::string_view rule, const OrderFacts& f, std::string_view label,
                   CardParts& p) {
-  const std::string_view tmpl = card_text(in.rules, rule, "detail");
+  const JsonTemplate& tmpl = card_json_text(in.rules, rule, "detail");
   reserve_detail(in, p.detail, tmpl);
-  render_to(p.detail, tmpl, {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan}});
+  tmpl.render_to(p.detail,
+                 {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan_json, kEscaped}});
 }
 
 }  // namespace
@@ -361,11 +378,11 @@ void single_shot_card(const CardInputs& in, const OrderFacts& f) {
   order_why(in, f, label, p, lines);
   char count[24];
   const auto n = std::to_chars(count, count + sizeof count, t.single_shot_series_repeat_count_at_least).ptr - count;
-  render_to(new_line(in, lines), rules.text("why.singleShot"),
-            {{"ref", f.ref},
-             {"count", std::string_view(count, static_cast<std::size_t>(n))},
-             {"quantity", format_number(t.single_shot_quantity_at_most)}});
-  new_line(in, lines) = rules.text("why.noPlan");
+  rules.json_text("why.singleShot")
+      .render_to(new_line(in, lines), {{"ref", f.ref},
+                                       {"count", std::string_view(count, static_cast<std::size_t>(n))},
+                                       {"quantity", format_number(t.single_shot_quantity_at_most)}});
+  rules.json_text("why.noPlan").render_to(new_line(in, lines), {});
   patient_type_line(in, lines);
   append_why(in, p.detail, lines);
   begin_card(in, p);
@@ -429,14 +446,15 @@ void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* cons
     orders += f->ref.view();
     orders += ")";
     add_unique(p.triggered_by, f->ref);
-    render_to(new_line(in, lines), rules.text("why.order"),
-              {{"ref", f->ref}, {"text", label}, {"matched", matched_label(in, *f)}});
+    rules.json_text("why.order")
+        .render_to(new_line(in, lines), {{"ref", f->ref}, {"text", label}, {"matched", matched_label(in, *f)}});
   }
   knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
   patient_type_line(in, lines);
-  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailOrders"));
-  render_to(p.detail, card_text(rules, kPlan, "detailOrders"),
-            {{"orders", orders}, {"plan", in.plan}, {"evidence", evidence_markdown(in)}});
+  const JsonTemplate& detail = card_json_text(rules, kPlan, "detailOrders");
+  reserve_detail(in, p.detail, detail);
+  std::string untyped;
+  detail.render_to(p.detail, {{"orders", orders}, {"plan", in.plan_json, kEscaped}, evidence_arg(in, untyped)});
   append_why(in, p.detail, lines);
 
   // One knee site when every flagged order names the same one; otherwise the knee region.
@@ -475,18 +493,20 @@ void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain
   const Text date = date_label(in, pain.injected);
   const Text label = order_label(in, inj);
   Lines lines(in.scratch);
-  render_to(new_line(in, lines), rules.text("why.procedure"), {{"ref", inj.ref}, {"text", label}, {"date", date}});
+  rules.json_text("why.procedure").render_to(new_line(in, lines), {{"ref", inj.ref}, {"text", label}, {"date", date}});
   if (pain.before) {
     Reference ref;
     reference_of(*pain.before->observation, ref);
-    render_to(new_line(in, lines), rules.text("why.painBefore"),
-              {{"ref", ref}, {"value", format_number(pain.before->value)}, {"date", date_label(in, pain.before->when)}});
+    rules.json_text("why.painBefore")
+        .render_to(new_line(in, lines),
+                   {{"ref", ref}, {"value", format_number(pain.before->value)}, {"date", date_label(in, pain.before->when)}});
     add_unique(p.triggered_by, ref);
   }
   Reference after_ref;
   reference_of(*pain.after.observation, after_ref);
-  render_to(new_line(in, lines), rules.text("why.painAfter"),
-            {{"ref", after_ref}, {"value", after}, {"date", date_label(in, pain.after.when)}, {"months", months_text}});
+  rules.json_text("why.painAfter")
+      .render_to(new_line(in, lines),
+                 {{"ref", after_ref}, {"value", after}, {"date", date_label(in, pain.after.when)}, {"months", months_text}});
   add_unique(p.triggered_by, after_ref);
   knee_oa_lines(in, &inj, lines, p.triggered_by);
   patient_type_line(in, lines);
@@ -496,10 +516,14 @@ void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain
   procedure += " (";
   procedure += inj.ref.view();
   procedure += ")";
-  reserve_detail(in, p.detail, card_text(rules, kPlan, "detailPatientView"));
-  render_to(p.detail, card_text(rules, kPlan, "detailPatientView"),
-            {{"procedure", procedure}, {"procedureDate", date}, {"pain", pain_text}, {"plan", in.plan},
-             {"evidence", evidence_markdown(in)}});
+  const JsonTemplate& detail = card_json_text(rules, kPlan, "detailPatientView");
+  reserve_detail(in, p.detail, detail);
+  std::string untyped;
+  detail.render_to(p.detail, {{"procedure", procedure},
+                              {"procedureDate", date},
+                              {"pain", pain_text},
+                              {"plan", in.plan_json, kEscaped},
+                              evidence_arg(in, untyped)});
   append_why(in, p.detail, lines);
   PlanTarget target;
   target.body_site = inj.knee_site_concept;
@@ -519,7 +543,11 @@ void compile_cards(RuleSet& rules) {
         style.override_reasons.push_back(i);
     }
   }
-  for (Plan& plan : rules.plans) plan.card_links = link_objects(rules, kPlan, &plan);
+  for (Plan& plan : rules.plans) {
+    plan.card_links = link_objects(rules, kPlan, &plan);
+    plan.evidence_json.clear();
+    escape_to(plan.evidence_json, evidence_markdown(rules, &plan));
+  }
 }
 
 }  // namespace rules::detail

@@ -93,8 +93,8 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   ev.card_records.reserve(cards);
   CardInputs in{rules, options, base, context_string(input, "patientId"), typing, knee_oa, &scratch, {}, &ids, &out,
                 &ev.card_records};
-  const Text plan = plan_markdown(in);
-  in.plan = plan;
+  const Text plan = plan_json(in);
+  in.plan_json = plan;
   ev.cards_json.reserve(cards * (plan.size() + 8 * 1024));
 
   out.begin_array();

@@ -43,11 +43,24 @@ Text join_phrases(const Strings& parts, std::pmr::memory_resource* mr) {
 }  // namespace
 
 void compile_plans(RuleSet& rules) {
-  for (Plan& plan : rules.plans)
+  for (std::size_t i = 0; i < rules.plans.size(); ++i) {
+    Plan& plan = rules.plans[i];
+    std::string components;
     for (PlanComponent& c : plan.components) {
       c.line = component_line(rules, c);
       compile_request(rules, c);
+      if (!components.empty()) components += '\n';
+      components += "- ";
+      components += c.line;
     }
+    const std::string type = std::to_string(i + 1);
+    plan.text_json = rules.json_text("plan.typed")
+                         .with({{"type", type},
+                                {"typeLabel", rules.text("typeLabel." + type)},
+                                {"title", plan.title},
+                                {"components", components},
+                                {"note", plan.note}});
+  }
 }
 
 bool clean_concept_to(TextJson& out, const json::object* concept_json) {
@@ -71,29 +84,14 @@ bool clean_concept_to(TextJson& out, const json::object* concept_json) {
   return any;
 }
 
-Text plan_markdown(const CardInputs& in) {
+Text plan_json(const CardInputs& in) {
   const RuleSet& rules = in.rules;
   Text out(in.scratch);
   const Plan* plan = rules.plan_for(in.typing.type);
-  if (plan == nullptr) {
-    render_to(out, rules.text("plan.unknown"), {{"missing", join_phrases(in.typing.missing, in.scratch)}});
-    return out;
-  }
-  Text components(in.scratch);
-  for (const PlanComponent& c : plan->components) {
-    if (!components.empty()) components += '\n';
-    components += "- ";
-    components += c.line;
-  }
-  InlineString<32> label_key;
-  label_key.assign("typeLabel.");
-  label_key.append(in.typing.type);
-  render_to(out, rules.text("plan.typed"), {{"type", in.typing.type},
-                                            {"typeLabel", rules.text(label_key)},
-                                            {"title", plan->title},
-                                            {"reasons", join_phrases(in.typing.reasons, in.scratch)},
-                                            {"components", components},
-                                            {"note", plan->note}});
+  if (plan == nullptr)
+    rules.json_text("plan.unknown").render_to(out, {{"missing", join_phrases(in.typing.missing, in.scratch)}});
+  else
+    plan->text_json.render_to(out, {{"reasons", join_phrases(in.typing.reasons, in.scratch)}});
   return out;
 }
 

@@ -370,6 +370,7 @@ void flatten_texts(const json::object& o, const std::string& prefix, TextMap& ou
 
 void read_texts(const Checked& t, RuleSet& rs) {
   flatten_texts(t.raw(), "", rs.texts);
+  for (const auto& [key, text] : rs.texts) rs.json_texts.emplace(key, JsonTemplate(text));
   std::set<std::string_view> known;
   for (const TextKey& k : required_text_keys()) {
     known.insert(k.key);

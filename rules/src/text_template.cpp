@@ -29,6 +29,68 @@ std::size_t offset_of(std::string_view s, std::size_t cp) noexcept {
 
 }  // namespace
 
+JsonTemplate::Slice JsonTemplate::append(std::string_view part, bool escape) {
+  Slice s;
+  s.offset = static_cast<std::uint32_t>(text_.size());
+  if (escape) escape_to(text_, part);
+  else text_.append(part);
+  s.size = static_cast<std::uint32_t>(text_.size() - s.offset);
+  return s;
+}
+
+// The same split as render_to(): a "{{" without a "}}" after it, and all that follows it, is text.
+JsonTemplate::JsonTemplate(std::string_view tmpl) {
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t open = tmpl.find("{{", pos);
+    const std::size_t close = open == std::string_view::npos ? open : tmpl.find("}}", open + 2);
+    Piece p;
+    if (close == std::string_view::npos) {
+      p.literal = append(tmpl.substr(pos), true);
+      literal_size_ += p.literal.size;
+      pieces_.push_back(p);
+      return;
+    }
+    p.literal = append(tmpl.substr(pos, open - pos), true);
+    p.name = append(tmpl.substr(open + 2, close - open - 2), false);
+    literal_size_ += p.literal.size;
+    pieces_.push_back(p);
+    pos = close + 2;
+  }
+}
+
+JsonTemplate JsonTemplate::with(std::initializer_list<Arg> known) const {
+  JsonTemplate out;
+  std::string pending;  // escaped text not yet ended by a kept placeholder
+  for (const Piece& p : pieces_) {
+    pending.append(slice(p.literal));
+    if (p.name.size == 0) continue;
+    const std::string_view name = slice(p.name);
+    const Arg* value = nullptr;
+    for (const Arg& a : known)
+      if (a.name == name) {
+        value = &a;
+        break;
+      }
+    if (value != nullptr) {
+      if (value->escaped) pending.append(value->value);
+      else escape_to(pending, value->value);
+      continue;
+    }
+    Piece kept;
+    kept.literal = out.append(pending, false);
+    kept.name = out.append(name, false);
+    out.literal_size_ += kept.literal.size;
+    out.pieces_.push_back(kept);
+    pending.clear();
+  }
+  Piece last;
+  last.literal = out.append(pending, false);
+  out.literal_size_ += last.literal.size;
+  out.pieces_.push_back(last);
+  return out;
+}
+
 bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& names) {
   std::size_t pos = 0;
   while ((pos = tmpl.find("{{", pos)) != std::string_view::npos) {

@@ -82,6 +82,52 @@ TEST(TextTemplate, SubstitutesOnceAndLeavesValuesAlone) {
   EXPECT_EQ(render("no placeholders", {}), "no placeholders");
 }
 
+// A compiled template writes exactly the JSON escape of what render() writes, whatever is in
+// the template's own text and in the values: quotes, backslashes, line breaks, controls,
+// UTF-8, braces that are not placeholders, and an unclosed "{{".
+std::string escaped(std::string_view s) {
+  std::string out;
+  escape_to(out, s);
+  return out;
+}
+
+TEST(JsonTemplate, RendersTheEscapeOfWhatRenderWrites) {
+  const std::string_view templates[] = {
+      "",
+      "plain",
+      "Order {{ref}}: {{text}}.",
+      "line \"one\"\n- {{a}}\t{{b}}\\end\x01",
+      "{{a}}{{a}}{{missing}}",
+      "caf\xC3\xA9 {{a}} \xE2\x80\xA6 { } }} {x}",
+      "unclosed {{a}} then {{b and the rest\n",
+      "{{}} empty name, {{a}}",
+  };
+  const std::string_view values[] = {"", "x", "ServiceRequest/1", "\"quoted\"\n\\", "{{a}}", "\x1f\x7f caf\xC3\xA9"};
+  for (std::string_view t : templates)
+    for (std::string_view a : values)
+      for (std::string_view b : values) {
+        const JsonTemplate compiled(t);
+        std::string out = "kept ";  // rendering appends
+        compiled.render_to(out, {{"a", a}, {"b", b}});
+        EXPECT_EQ(out, "kept " + escaped(render(t, {{"a", a}, {"b", b}}))) << t << " / " << a << " / " << b;
+        // Filling one placeholder at load and the other later writes the same.
+        std::string later;
+        compiled.with({{"a", a}}).render_to(later, {{"b", b}, {"a", "not used: a is filled in"}});
+        EXPECT_EQ(later, escaped(render(t, {{"a", a}, {"b", b}}))) << t << " / " << a << " / " << b;
+      }
+}
+
+TEST(JsonTemplate, EscapedValuesGoInAsTheyAre) {
+  const JsonTemplate t("Plan:\n{{plan}}\n{{note}}");
+  std::string out;
+  t.render_to(out, {{"plan", "- one\\n- \\\"two\\\"", true}, {"note", "a \"b\""}});
+  EXPECT_EQ(out, "Plan:\\n- one\\n- \\\"two\\\"\\na \\\"b\\\"");
+  EXPECT_EQ(t.literal_size(), escaped("Plan:\n\n").size());
+  std::string filled;
+  t.with({{"plan", "- one\\n- \\\"two\\\"", true}}).render_to(filled, {{"note", "a \"b\""}});
+  EXPECT_EQ(filled, out);
+}
+
 TEST(TextTemplate, PlaceholderNames) {
   std::vector<std::string_view> names;
   EXPECT_TRUE(placeholder_names("{{a}} and {{bc}}", names));

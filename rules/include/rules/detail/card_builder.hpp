@@ -23,7 +23,7 @@ struct CardInputs {
   const PatientTyping& typing;
   const ResourceList& knee_oa;  // knee-OA Conditions in the record
   std::pmr::memory_resource* scratch;
-  std::string_view plan;        // plan_markdown(), rendered once for every card
+  std::string_view plan_json;   // plan_json(), rendered once for every card
   Sha1* ids;                    // card and suggestion uuids
   CardsText* out;               // where the cards go, as elements of the open cards array
   std::vector<CardRecord>* records;  // one appended per card written
@@ -38,8 +38,9 @@ void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain
 
 // ---- plan parts (plan_builder.cpp) ----------------------------------------------------------
 
-// The typed plan as markdown ("unknown" type: what data is missing and the principles).
-Text plan_markdown(const CardInputs& in);
+// The typed plan as markdown ("unknown" type: what data is missing and the principles),
+// JSON-escaped for the cards' detail.
+Text plan_json(const CardInputs& in);
 
 struct PlanTarget {
   const json::object* body_site = nullptr;    // the order's knee site; null: the default knee region

@@ -42,6 +42,22 @@ inline constexpr auto kJsonEscapes = [] {
   return t;
 }();
 
+// Appends `s` as the inside of a JSON string: escaped, without the quotes, runs that need no
+// escape appended whole. Escaping goes byte by byte, so the escape of a concatenation is the
+// concatenation of the escapes: text may be escaped in pieces (a template's own text once at
+// load, the values put into it as they are substituted) and the pieces joined.
+template <typename String>
+void escape_to(String& out, std::string_view s) {
+  for (;;) {
+    const std::size_t n = unescaped_prefix(s);
+    out.append(s.substr(0, n));
+    if (n == s.size()) return;
+    const auto& e = kJsonEscapes[static_cast<unsigned char>(s[n])];
+    out.append(std::string_view(e.text, e.size));
+    s.remove_prefix(n + 1);
+  }
+}
+
 // Appends to any string with append() and push_back(): the cards'
 // std::string, or a std::pmr::string on the evaluation's scratch arena for a piece serialized
 // once and copied into several cards.
@@ -70,7 +86,17 @@ class JsonText {
   }
   JsonText& string(std::string_view s) {
     value_start();
-    escape(s);
+    out_.push_back('"');
+    escape_to(out_, s);
+    out_.push_back('"');
+    return *this;
+  }
+  // A string whose text is escaped already (escape_to, or a JsonTemplate): only the quotes.
+  JsonText& escaped_string(std::string_view escaped) {
+    value_start();
+    out_.push_back('"');
+    out_.append(escaped);
+    out_.push_back('"');
     return *this;
   }
   JsonText& number(std::int64_t n) {
@@ -129,20 +155,6 @@ class JsonText {
     }
     separate();
   }
-  // The quoted, escaped string: runs that need no escape appended whole.
-  void escape(std::string_view s) {
-    out_.push_back('"');
-    for (;;) {
-      const std::size_t n = unescaped_prefix(s);
-      out_.append(s.substr(0, n));
-      if (n == s.size()) break;
-      const auto& e = kJsonEscapes[static_cast<unsigned char>(s[n])];
-      out_.append(std::string_view(e.text, e.size));
-      s.remove_prefix(n + 1);
-    }
-    out_.push_back('"');
-  }
-
   String& out_;
   std::uint64_t has_items_ = 0;  // bit d: the container at depth d has an item
   unsigned depth_ = 0;

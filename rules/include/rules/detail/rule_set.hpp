@@ -5,6 +5,7 @@
 #include "rules/detail/code_table.hpp"
 #include "rules/detail/term_index.hpp"
 #include "rules/detail/term_matcher.hpp"
+#include "rules/detail/text_template.hpp"
 #include "rules/engine.hpp"
 
 #include <array>
@@ -92,7 +93,11 @@ struct Plan {
   std::vector<PlanComponent> components;
   std::string note;
   std::vector<std::string> evidence;  // keys into RuleSet::evidence
-  std::string card_links;  // compiled (compile_cards): the plan card's links, a serialized array ("" if none)
+
+  // Compiled at load, the parts of the plan card that depend only on rule data:
+  std::string card_links;     // (compile_cards) its links, a serialized array ("" if none)
+  std::string evidence_json;  // (compile_cards) its evidence list, JSON-escaped markdown
+  JsonTemplate text_json;     // (compile_plans) "plan.typed" for this plan, all but {{reasons}} filled in
 };
 
 struct Evidence {
@@ -116,6 +121,7 @@ struct TextKeyHash {
   std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
 };
 using TextMap = std::unordered_map<std::string, std::string, TextKeyHash, std::equal_to<>>;
+using JsonTemplateMap = std::unordered_map<std::string, JsonTemplate, TextKeyHash, std::equal_to<>>;
 
 struct CardStyle {
   std::string indicator;
@@ -159,6 +165,8 @@ class RuleSet {
   std::string default_body_site;  // a serialized CodeableConcept
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
   detail::TextMap texts;
+  // The same texts compiled for card detail, which goes into JSON strings (JsonTemplate).
+  detail::JsonTemplateMap json_texts;
   std::shared_ptr<EVP_MD> sha1;  // for card and suggestion ids (detail::Sha1), fetched at load
 
   const ValueSet& vs(Role r) const noexcept { return value_sets[role_index[static_cast<std::size_t>(r)]]; }
@@ -166,6 +174,11 @@ class RuleSet {
   std::string_view text(std::string_view key) const noexcept {
     auto it = texts.find(key);
     return it == texts.end() ? std::string_view{} : std::string_view(it->second);
+  }
+  const detail::JsonTemplate& json_text(std::string_view key) const noexcept {
+    static const detail::JsonTemplate none;
+    auto it = json_texts.find(key);
+    return it == json_texts.end() ? none : it->second;
   }
   const Evidence* find_evidence(std::string_view key) const noexcept {
     for (const Evidence& e : evidence)

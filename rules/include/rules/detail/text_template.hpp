@@ -5,6 +5,8 @@
 // The *_to functions append to any string with append(string_view) and push_back(char): a
 // std::string, or a std::pmr::string on a per-evaluation arena, so card text is assembled
 // without temporaries before it is written into the cards' JSON.
+#include "rules/detail/json_text.hpp"
+
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -17,6 +19,9 @@ namespace rules::detail {
 struct Arg {
   std::string_view name;
   std::string_view value;
+  // For JsonTemplate only: `value` is JSON-escaped already (rendered by a JsonTemplate), so it
+  // goes in as it is instead of being escaped again.
+  bool escaped = false;
 };
 
 // Appends `tmpl` with every {{name}} replaced by its value (unknown names become empty; the
@@ -50,6 +55,59 @@ inline std::string render(std::string_view tmpl, std::initializer_list<Arg> args
   render_to(out, tmpl, args);
   return out;
 }
+
+// A template compiled at load for text that ends up inside a JSON string (a card's detail): its
+// own text is split at the placeholders and JSON-escaped once, so rendering neither looks for
+// "{{" again nor escapes the template's bytes - most of a card's - on every evaluation; only
+// the values are escaped, as they are substituted. Rendering appends exactly the JSON escape
+// of what render_to() appends for the same template and values (escape_to: the escape of a
+// concatenation is the concatenation of the escapes); text_and_uuid_test checks it.
+class JsonTemplate {
+ public:
+  JsonTemplate() = default;
+  explicit JsonTemplate(std::string_view tmpl);
+
+  // Bytes of escaped template text (without the values).
+  std::size_t literal_size() const noexcept { return literal_size_; }
+
+  // This template with the placeholders named in `known` filled in (their values become
+  // escaped template text) and the others kept: for text whose parts depend only on rule data
+  // except for one or two, compiled once at load.
+  JsonTemplate with(std::initializer_list<Arg> known) const;
+
+  template <typename String>
+  void render_to(String& out, std::initializer_list<Arg> args) const {
+    std::size_t room = out.size() + literal_size_;
+    for (const Arg& a : args) room += a.value.size();
+    out.reserve(room);
+    for (const Piece& p : pieces_) {
+      out.append(slice(p.literal));
+      if (p.name.size == 0) continue;
+      const std::string_view name = slice(p.name);
+      for (const Arg& a : args)
+        if (a.name == name) {
+          if (a.escaped) out.append(a.value);
+          else escape_to(out, a.value);
+          break;
+        }
+    }
+  }
+
+ private:
+  struct Slice {
+    std::uint32_t offset = 0, size = 0;  // into text_: offsets, so copies and moves stay valid
+  };
+  // Escaped text, then the placeholder it is followed by (none: size 0, the last piece).
+  struct Piece {
+    Slice literal, name;
+  };
+  std::string_view slice(Slice s) const noexcept { return std::string_view(text_).substr(s.offset, s.size); }
+  Slice append(std::string_view part, bool escape);
+
+  std::string text_;  // the escaped literals and the names, back to back
+  std::vector<Piece> pieces_;
+  std::size_t literal_size_ = 0;
+};
 
 // The placeholder names used in `tmpl`; false when a "{{" is not closed by "}}".
 bool placeholder_names(std::string_view tmpl, std::vector<std::string_view>& names);
