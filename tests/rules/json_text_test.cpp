@@ -84,6 +84,18 @@ TEST(JsonText, NestedValuesMatchTheSerializedTree) {
   EXPECT_EQ(out, json::serialize(tree));
 }
 
+// Member names are written in one piece up to a length and in parts beyond it: both the same.
+TEST(JsonText, MemberNamesOfEveryLengthMatchTheSerializedTree) {
+  for (std::size_t n = 0; n <= 70; ++n) {
+    const std::string name(n, 'k');
+    std::string out;
+    JsonText<std::string> w(out);
+    w.begin_object().key(name).number(1).key("b" + name).begin_object().key(name).string("v").end_object().end_object();
+    const json::value tree = json::object{{name, 1}, {"b" + name, json::object{{name, "v"}}}};
+    EXPECT_EQ(out, json::serialize(tree)) << n;
+  }
+}
+
 TEST(JsonText, HasItemsTellsWhetherTheOpenContainerHasAMember) {
   std::pmr::string out;
   JsonText<std::pmr::string> w(out);
