@@ -153,7 +153,7 @@ class HttpSession {
   std::shared_ptr<App> app_;
   const Limits& limits_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<RequestBody>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<HttpResponse> response_;
   bool close_after_write_ = false;

@@ -7,6 +7,7 @@
 #include "cds/auth.hpp"
 #include "cds/config.hpp"
 #include "cds/fhir_client.hpp"
+#include "cds/request_body.hpp"
 #include "cds/rules_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -20,7 +21,7 @@
 
 namespace cds {
 
-using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpRequest = boost::beast::http::request<RequestBody>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 class App {
