@@ -4,7 +4,12 @@
 
 #include "fhir/bundle.hpp"
 #include "fhir/reference_index.hpp"
+#include "fhir/resources.hpp"
 #include "fhir/validate.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
 
 
 namespace cds {
@@ -47,11 +52,46 @@ std::optional<ApiError> check_fhir_authorization(const json::object& auth) {
   return std::nullopt;
 }
 
+// Cards name a draft order as Type/id, as CDS Hooks' selections and a delete action's resourceId
+// do, and a card's uuid is derived from that name: so each order needs an id, and no other
+// draft order of its type may have the same one. Without an id no suggestion could refer to the
+// order; two under one name would be two cards with one uuid, which the audit refuses.
+std::optional<ApiError> check_order_ids(const json::object& bundle) {
+  const json::array* entries = fhir::array_field(&bundle, "entry");
+  if (entries == nullptr) return std::nullopt;
+  struct Name {
+    std::string_view type, id;
+    std::size_t entry;
+  };
+  std::vector<Name> names;
+  names.reserve(entries->size());
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const json::object* resource = fhir::object_field((*entries)[i].if_object(), "resource");
+    if (!fhir::Order::is_order(resource)) continue;
+    const std::string_view id = string_field(resource, "id");
+    if (id.empty())
+      return bad_request("missing required field 'context.draftOrders.entry[" + std::to_string(i) +
+                         "].resource.id': cards and their suggestions refer to a draft order by its id");
+    names.push_back({string_field(resource, "resourceType"), id, i});
+  }
+  // Sorted by name (entry order within one), so a repeat sits right after the first of its name.
+  std::sort(names.begin(), names.end(), [](const Name& a, const Name& b) {
+    return std::tie(a.type, a.id, a.entry) < std::tie(b.type, b.id, b.entry);
+  });
+  for (std::size_t k = 1; k < names.size(); ++k)
+    if (names[k].type == names[k - 1].type && names[k].id == names[k - 1].id)
+      return bad_request("'context.draftOrders.entry[" + std::to_string(names[k].entry) + "]' repeats entry[" +
+                         std::to_string(names[k - 1].entry) + "] (" + std::string(names[k].type) + "/" +
+                         std::string(names[k].id) + "): each draft order must appear once");
+  return std::nullopt;
+}
+
 std::optional<ApiError> check_draft_orders(const json::object& context, std::string_view hook) {
   const json::value* d = context.if_contains("draftOrders");
   if (d == nullptr) return bad_request("missing required field 'context.draftOrders' for hook " + std::string(hook));
   if (!fhir::Bundle::is_bundle(*d)) return bad_request("'context.draftOrders' must be a FHIR Bundle");
-  return first_issue(*d, [] { return "context.draftOrders"; });
+  if (auto e = first_issue(*d, [] { return "context.draftOrders"; })) return e;
+  return check_order_ids(d->get_object());
 }
 
 std::optional<ApiError> check_selections(const json::object& context) {

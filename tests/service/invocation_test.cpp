@@ -155,6 +155,13 @@ TEST(Invocation, MissingFieldsAre400NamingTheField) {
       {[](json::object& o) { o["hookInstance"] = ""; }, "'hookInstance' must be a non-empty string"},
       {[](json::object& o) { o["fhirAuthorization"] = json::object{{"access_token", "x"}}; },
        "'fhirAuthorization' is only allowed together with 'fhirServer'"},
+      // The flagged order twice: two cards with one uuid, which the audit would refuse (a 503
+      // before this was checked, found by fuzzing).
+      {[](json::object& o) {
+         json::array& entries = o.at("context").at("draftOrders").at("entry").as_array();
+         entries.push_back(json::value(entries.at(0)));
+       },
+       "'context.draftOrders.entry[1]' repeats entry[0] (ServiceRequest/sr-amnio-1): each draft order must appear once"},
   };
   for (const auto& c : cases) {
     Response res = client.post(kSignService, edited_fixture(kFixture01, c.edit));

@@ -345,6 +345,37 @@ TEST(RequestValidation, DraftOrdersEntryResourceNotAnObject) {
                                         "expected a resource object"});
 }
 
+// Cards and suggestions name draft orders as Type/id: each needs an id, and one name, one order.
+TEST(RequestValidation, DraftOrderWithoutAnId) {
+  json::object body = load(kSignFixture);
+  context_of(body).at("draftOrders").at("entry").at(0).at("resource").as_object().erase("id");
+  expect_400(parse(kOrderSign, body), {"missing required field 'context.draftOrders.entry[0].resource.id'",
+                                        "refer to a draft order by its id"});
+}
+
+TEST(RequestValidation, DraftOrderRepeated) {
+  json::object body = load(kSelectFixture);
+  json::array& entries = context_of(body).at("draftOrders").at("entry").as_array();
+  const std::size_t n = entries.size();
+  entries.push_back(json::value(entries.at(0)));  // the same order again, after the others
+  expect_400(parse(kOrderSelect, body),
+             {"'context.draftOrders.entry[" + std::to_string(n) + "]' repeats entry[0] (ServiceRequest/sr-stemcell-1)",
+              "each draft order must appear once"});
+}
+
+TEST(RequestValidation, DraftOrdersOfDifferentTypesMayShareAnId) {
+  json::object body = load(kSignFixture);
+  json::array& entries = context_of(body).at("draftOrders").at("entry").as_array();
+  json::object other{{"resourceType", "MedicationRequest"},
+                     {"id", entries.at(0).at("resource").at("id")},
+                     {"status", "draft"},
+                     {"intent", "order"},
+                     {"subject", json::object{{"reference", "Patient/pat-01"}}},
+                     {"medicationCodeableConcept", json::object{{"text", "Naproxen 500 mg tablet"}}}};
+  entries.push_back(json::object{{"resource", std::move(other)}});
+  expect_ok(parse(kOrderSign, body));
+}
+
 // ------------------------------------------------------------------------------ 400: selections
 
 TEST(RequestValidation, OrderSelectWithoutSelections) {
