@@ -54,6 +54,20 @@ TEST(CollectRecord, GathersBundleEntriesAndSingleResourcesLikeForEachResource) {
 // roles a word may start): the answer must stay that of the straightforward way, for any number
 // of sources and any order of asking: the first source (text, then each coding display) with a
 // term of the role, found by TermMatcher::find.
+// A resource without an id (found by fuzzing a patient-view whose pain Observation had none):
+// its reference is "Type/", and appending the absent id is no memcpy from a null pointer (the
+// sanitized build aborts on that).
+TEST(Reference, OfAResourceWithoutAnId) {
+  const json::object observation{{"resourceType", "Observation"}};
+  Reference ref;
+  reference_of(observation, ref);
+  EXPECT_EQ(ref.view(), "Observation/");
+  EXPECT_EQ(reference_of(observation), "Observation/");
+  ref.append(std::string_view{});
+  ref.assign(std::string_view{});
+  EXPECT_TRUE(ref.empty());
+}
+
 TEST(ConceptMatcher, ConceptTextIsTheFirstSourceWithATermOfTheRole) {
   const auto& rs = rules_test::real_rules();
   const std::vector<std::string> phrases{"unrelated words", "Right knee", "Amniotic membrane injection",

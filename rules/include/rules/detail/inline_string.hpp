@@ -23,6 +23,7 @@ class InlineString {
     append(s);
   }
   void append(std::string_view s) {
+    if (s.empty()) return;  // also a default string_view, whose null data memcpy must not get
     if (heap_.empty() && size_ + s.size() <= N) {
       std::memcpy(inline_ + size_, s.data(), s.size());
     } else {
