@@ -5,6 +5,7 @@
 // Requests on one connection are answered in order, one at a time; pipelined requests wait
 // in the read buffer, which keeps responses ordered without a queue.
 #include "cds/app.hpp"
+#include "cds/http_helpers.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -68,6 +69,8 @@ class HttpSession {
   void on_read_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     const auto& req = parser_->get();
+    if (auto problem = host_header_problem(req.version(), req.count(http::field::host), req[http::field::host]))
+      return send_error({400, std::move(*problem)});
     // A declared over-limit body never gets here: the parser refuses its Content-Length while
     // reading the header (http::error::body_limit -> 413 in on_read_error), before any body byte.
     if (boost::beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {

@@ -187,6 +187,39 @@ TEST(HttpServer, TargetThatIsNotAPathIs400) {
   EXPECT_EQ(error_message(r.response, 400), "request target is not a valid origin-form path");
 }
 
+// RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or with two, or with one
+// that is not host[:port], gets a 400 (found by fuzzing: they were answered as if valid).
+TEST(HttpServer, HostHeaderMustBeOneValidAuthority) {
+  TestServer server;
+  const std::pair<std::string, std::string> bad[] = {
+      {"GET /healthz HTTP/1.1\r\n\r\n", "an HTTP/1.1 request needs a Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "a request may have only one Host header"},
+      {"GET /healthz HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", "a request may have only one Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", "the Host header is not a valid host[:port]"},
+      {"GET /healthz HTTP/1.1\r\nHost: user@127.0.0.1\r\n\r\n", "the Host header is not a valid host[:port]"},
+      {"POST " + std::string(kSignService) + " HTTP/1.1\r\nHost: 127.0.0.1:x\r\nContent-Length: 2\r\n\r\n{}",
+       "the Host header is not a valid host[:port]"},
+  };
+  for (const auto& [raw, message] : bad) {
+    Client client(server);
+    ASSERT_FALSE(client.write_raw(raw));
+    ReadResult r = client.read_response();
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(error_message(r.response, 400), message) << raw;
+    EXPECT_TRUE(closed_by_peer(client.wait_closed(3s))) << raw;
+  }
+  const std::string good[] = {"GET /healthz HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n",
+                              "GET /healthz HTTP/1.1\r\nHost: cds.example.org\r\n\r\n",
+                              "GET /healthz HTTP/1.0\r\n\r\n"};
+  for (const std::string& raw : good) {
+    Client client(server);
+    ASSERT_FALSE(client.write_raw(raw));
+    ReadResult r = client.read_response();
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.response.result_int(), 200) << raw << r.response.body();
+  }
+}
+
 TEST(HttpServer, PlainHttpModeServesHealthz) {
   TestServer server([](cds::Config& c) { c.tls_enabled = false; });
   Client client(server.port(), Client::Mode::plain);
