@@ -2,6 +2,7 @@
 
 #include "fhir/datetime.hpp"
 
+#include <algorithm>
 #include <array>
 #include <span>
 
@@ -152,6 +153,15 @@ std::string prefix_of(const Where& w) { return w.bundle ? slot_path(*w.bundle, w
 // "Condition", or "Bundle.entry[3].resource.Condition"
 std::string path_of(const Where& w) { return prefix_of(w) + std::string(w.type); }
 
+// The FHIR R4 id datatype, [A-Za-z0-9\-\.]{1,64}: ids end up in references ("Type/id") that
+// cards hand back to the EHR, such as a delete action's resourceId, so a slash must not get in.
+bool is_fhir_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
+}
+
 void validate_object(const json::object& o, Where where, std::vector<Issue>& out) {
   const json::value* rt = o.if_contains("resourceType");
   if (rt == nullptr || !rt->is_string() || rt->get_string().empty()) {
@@ -163,6 +173,8 @@ void validate_object(const json::object& o, Where where, std::vector<Issue>& out
   for (const json::key_value_pair& m : o) {  // issues come in document order
     if (m.key() == "id") {
       if (!m.value().is_string()) out.push_back({path_of(where) + ".id", "expected a string"});
+      else if (!is_fhir_id(m.value().get_string()))
+        out.push_back({path_of(where) + ".id", "expected a FHIR id: 1 to 64 of A-Z, a-z, 0-9, '-' and '.'"});
       continue;
     }
     const FieldRule* r = rule_for(rules, m.key());

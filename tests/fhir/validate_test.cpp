@@ -76,6 +76,18 @@ TEST(Validate, IdMustBeAString) {
   expect_one(R"({"resourceType": "Basic", "id": null})", "Basic.id", "expected a string");
 }
 
+// The R4 id datatype (found by fuzzing: a draft order with id "ServiceRequest/" made a delete
+// action for "ServiceRequest/ServiceRequest/").
+TEST(Validate, IdIsAFhirId) {
+  for (const char* bad : {"", "ServiceRequest/", "a b", "x_y", "caf\u00e9", "../x"})
+    expect_one(R"({"resourceType": "ServiceRequest", "id": ")" + std::string(bad) + R"("})", "ServiceRequest.id",
+               "expected a FHIR id: 1 to 64 of A-Z, a-z, 0-9, '-' and '.'");
+  expect_one(R"({"resourceType": "Patient", "id": ")" + std::string(65, 'a') + R"("})", "Patient.id",
+             "expected a FHIR id: 1 to 64 of A-Z, a-z, 0-9, '-' and '.'");
+  EXPECT_TRUE(validate(R"({"resourceType": "Patient", "id": ")" + std::string(64, 'a') + R"("})").empty());
+  EXPECT_TRUE(validate(R"({"resourceType": "Patient", "id": "eXb3.Tq-9"})").empty());
+}
+
 TEST(Validate, PatientBirthDate) {
   expect_one(R"({"resourceType": "Patient", "birthDate": 19800102})", "Patient.birthDate",
              "expected a FHIR date/dateTime string");

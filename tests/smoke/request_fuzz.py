@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Seeded, bounded fuzzing of the real cds-service on 127.0.0.1 (plain HTTP, auth off).
+
+Every answer must be a JSON body with a status below 500 (bad input gets a 4xx that says what
+is wrong), every 200 must be a conformant CDS Hooks response, the service must stay up, and
+nothing here waits: each connection has a time-out and the bytes are followed by EOF.
+
+  request_fuzz.py PORT FIXTURES_DIR [--requests N] [--feedback N] [--framing N] [--seed S]
+
+Three phases: mutated hook requests (the fixtures with members deleted, retyped, repeated or
+given extreme dates, numbers and codes, some also corrupted byte by byte); feedback, reports
+and odd request targets; and malformed HTTP framing at the socket. Found so far: a repeated
+draft order (a 503), a resource without an id (undefined behaviour in the sanitized build),
+and requests without exactly one Host header (answered as if valid).
+"""
+import argparse, copy, glob, http.client, json, os, random, re, socket, sys, urllib.parse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("fixtures")
+ap.add_argument("--requests", type=int, default=2000)
+ap.add_argument("--feedback", type=int, default=600)
+ap.add_argument("--framing", type=int, default=300)
+ap.add_argument("--seed", type=int, default=20261203)
+ap.add_argument("--keep", help="a directory to write the hook requests that failed to")
+args = ap.parse_args()
+rng = random.Random(args.seed)
+failures = []
+
+
+def fail(what):
+    failures.append(what)
+    print("FAIL", what[:300])
+
+
+class Conn:
+    def __init__(self):
+        self.c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        self.content_type = ""
+
+    def send(self, method, target, body=None, headers=None):
+        h = {"Content-Type": "application/json"} if body is not None else {}
+        h.update(headers or {})
+        try:
+            self.c.request(method, target, body=body, headers=h)
+            r = self.c.getresponse()
+            self.content_type = r.getheader("Content-Type", "")
+            return r.status, r.read()
+        except (OSError, http.client.HTTPException) as e:
+            self.c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+            return None, repr(e).encode()
+
+
+def check_answer(what, status, data, content_type):
+    """Below 500; an error, and anything that says it is JSON, parses as JSON."""
+    if status is None or status >= 500:
+        return fail(f"{what}: status {status}: {data[:200]!r}")
+    if status in (204, 304) or not data or (status < 400 and not content_type.startswith("application/json")):
+        return  # /metrics is Prometheus text, the rules page HTML, a CSV report CSV
+    try:
+        json.loads(data)
+    except ValueError:
+        fail(f"{what}: status {status}, {content_type} body is not JSON: {data[:200]!r}")
+
+
+def check_cards(what, data):
+    """The CDS Hooks 2.0 fields the service promises on every card."""
+    seen = set()
+    for c in json.loads(data).get("cards", None) or []:
+        problems = []
+        u = c.get("uuid", "")
+        if len(u) != 36 or u in seen: problems.append("card uuid")
+        seen.add(u)
+        if not (0 < len(c.get("summary", "")) < 140): problems.append("summary length")
+        if c.get("indicator") not in ("info", "warning", "critical"): problems.append("indicator")
+        if not c.get("source", {}).get("label"): problems.append("source.label")
+        if "suggestions" in c and c.get("selectionBehavior") not in ("at-most-one", "any"): problems.append("selectionBehavior")
+        for s in c.get("suggestions", []):
+            if not s.get("label") or s.get("uuid") in seen: problems.append("suggestion")
+            seen.add(s.get("uuid"))
+            for a in s.get("actions", []):
+                if a.get("type") not in ("create", "update", "delete") or not a.get("description"): problems.append("action")
+                if a.get("type") == "delete" and not re.match(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$", a.get("resourceId", "")):
+                    problems.append("delete resourceId")
+                if a.get("type") == "create" and not isinstance(a.get("resource"), dict): problems.append("create resource")
+        for o in c.get("overrideReasons", []):
+            if not (o.get("code") and o.get("system") and o.get("display")): problems.append("overrideReason")
+        if problems: fail(f"{what}: card {sorted(set(problems))}")
+
+
+# ---- phase 1: mutated hook requests ------------------------------------------------------
+
+def paths(v, p=()):
+    yield p
+    if isinstance(v, dict):
+        for k, x in v.items(): yield from paths(x, p + (k,))
+    elif isinstance(v, list):
+        for i, x in enumerate(v): yield from paths(x, p + (i,))
+
+
+def get(v, p):
+    for k in p: v = v[k]
+    return v
+
+
+WEIRD = [None, True, False, 0, -1, 1e308, -1e-308, 2 ** 64, 3.5, "", "x" * 70000, "\u0000\u001f\"\\",
+         "\ud83d\ude00 caf\u00e9", [], {}, [None], {"": None}, "2026-13-45T99:99:99Z", "ServiceRequest/", "/",
+         "urn:uuid:", "Patient/../x", [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], "\u202e",
+         "{{plan}}", "[x](javascript:alert(1))"]
+DATES = ["0001-01-01", "9999-12-31T23:59:59Z", "2026-11-25T12:00:00+14:00", "2026", "2026-02", "1970-01-01T00:00:00Z",
+         "2026-11-25T12:00:00.123456789Z", "2100-01-01"]
+NUMBERS = [0, -1, 1e308, 1e-308, 2 ** 53 + 1, -2 ** 63, 10, 11, 0.5]
+CODES = ["M17.11", "M17.0", "Q4206", "0232T", "20610", "J7325", "239873007", ""]
+
+
+def semantic(doc):
+    """Keeps the shape: dates, numbers, statuses and codes change; resources are copied between lists."""
+    for p in [p for p in paths(doc) if p]:
+        v, parent, k, r = get(doc, p), get(doc, p[:-1]), p[-1], rng.random()
+        if isinstance(v, str) and re.match(r"^\d{4}(-\d\d)?(-\d\d)?(T.*)?$", v) and r < 0.3: parent[k] = rng.choice(DATES)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and r < 0.3: parent[k] = rng.choice(NUMBERS)
+        elif k == "id" and isinstance(v, str) and r < 0.05: parent[k] = rng.choice(["x", "sr-amnio-1", "a" * 64, "pat-01"])
+        elif k == "status" and r < 0.2: parent[k] = rng.choice(["active", "completed", "entered-in-error", "draft", "final"])
+        elif k == "code" and isinstance(v, str) and r < 0.1: parent[k] = rng.choice(CODES)
+    lists = [p for p in paths(doc) if isinstance(get(doc, p), list) and get(doc, p) and isinstance(get(doc, p)[0], dict)]
+    if lists and rng.random() < 0.5:
+        get(doc, rng.choice(lists)).append(copy.deepcopy(rng.choice(get(doc, rng.choice(lists)))))
+    return doc
+
+
+def structural(doc):
+    for _ in range(rng.randint(1, 4)):
+        ps = [p for p in paths(doc) if p]
+        if not ps: break
+        p = rng.choice(ps)
+        parent, k, op = get(doc, p[:-1]), p[-1], rng.random()
+        if op < 0.3:
+            del parent[k]
+        elif op < 0.75:
+            parent[k] = copy.deepcopy(rng.choice(WEIRD))
+        elif op < 0.85 and isinstance(get(doc, p), list) and get(doc, p):
+            lst = get(doc, p)
+            lst.extend(copy.deepcopy(lst[0]) for _ in range(rng.randint(1, 50)))
+        elif isinstance(parent, dict):
+            parent[f"{k}x"] = copy.deepcopy(rng.choice(WEIRD))
+    return doc
+
+
+def corrupt(body):
+    b = bytearray(body)
+    op = rng.random()
+    if op < 0.3 and b: del b[rng.randrange(len(b)):]
+    elif op < 0.6 and b:
+        for _ in range(rng.randint(1, 8)): b[rng.randrange(len(b))] = rng.randrange(256)
+    elif op < 0.8:
+        at = rng.randrange(len(b) + 1)
+        b[at:at] = rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00", b"{", b"]", b'"', b"\\u12"])
+    else: b = b"[" * rng.randint(1, 5000) + b
+    return bytes(b)
+
+
+fixtures = []
+for f in sorted(glob.glob(os.path.join(args.fixtures, "*.json"))):
+    d = json.load(open(f))
+    d.pop("fhirServer", None)  # never fetch from anywhere
+    d.pop("fhirAuthorization", None)
+    fixtures.append(d)
+conn = Conn()
+status, data = conn.send("GET", "/cds-services")
+if status != 200: sys.exit(f"discovery answered {status}: {data[:200]!r}")
+services = {s["id"]: s["hook"] for s in json.loads(data)["services"]}
+for i in range(args.requests):
+    doc = copy.deepcopy(rng.choice(fixtures))
+    same_hook = [s for s, h in services.items() if h == doc.get("hook")]
+    service = rng.choice(same_hook) if same_hook and rng.random() < 0.9 else rng.choice(list(services))
+    r = rng.random()
+    if r < 0.35: doc = semantic(doc)
+    elif r < 0.85: doc = structural(doc)
+    if isinstance(doc, dict): doc.pop("fhirServer", None), doc.pop("fhirAuthorization", None)
+    body = json.dumps(doc).encode()
+    if rng.random() < 0.2: body = corrupt(body)
+    status, data = conn.send("POST", "/cds-services/" + service, body)
+    check_answer(f"request #{i} to {service}", status, data, conn.content_type)
+    if status == 200:
+        before = len(failures)
+        check_cards(f"request #{i} to {service}", data)
+        if len(failures) > before: open(os.path.join(args.keep, f"request-{i}.json"), "wb").write(body) if args.keep else None
+
+# ---- phase 2: feedback, reports, odd targets ----------------------------------------------
+
+first = copy.deepcopy(next(f for f in fixtures if f.get("hook") == "order-sign"))
+status, data = conn.send("POST", "/cds-services/knee-oa-order-sign", json.dumps(first))
+cards = json.loads(data).get("cards", []) if status == 200 else []
+card = next((c for c in cards if c.get("suggestions") and c.get("overrideReasons")), None)
+if card is None: sys.exit(f"no card with suggestions to give feedback on: {status} {data[:200]!r}")
+good = [{"card": card["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+         "outcomeTimestamp": "2026-11-25T12:05:00Z"},
+        {"card": card["uuid"], "outcome": "overridden",
+         "overrideReason": {"reason": {k: card["overrideReasons"][0][k] for k in ("system", "code", "display")},
+                            "userComment": "x"}, "outcomeTimestamp": "2026-11-25T12:06:00Z"}]
+QUERY = ["", "2026-11-01", "2026-11-01T00:00:00Z", "2026-13-01", "-1", "9999-12-31", "x" * 5000, "%00", "json", "csv",
+         "html", "cards", "feedback", "invocations", "'; DROP TABLE card;--", "\u00e9"]
+TARGETS = ["/", "/cds-services/", "/cds-services//feedback", "/cds-services/knee-oa-order-sign/feedback/x",
+           "/%2e%2e/%2e%2e/etc/passwd", "/cds-services/%00", "/cds-services/knee-oa-order-sign%2Ffeedback", "/healthz?x=1",
+           "/readyz", "/metrics", "/docs/rules/knee-oa", "//", "/" + "a/" * 3000, "/reports/compliance", "*",
+           "http://127.0.0.1/cds-services", "/cds-services?x=%zz", "/%"]
+for i in range(args.feedback):
+    r = rng.random()
+    if r < 0.45:
+        items = [structural(copy.deepcopy(rng.choice(good))) if rng.random() < 0.8 else copy.deepcopy(rng.choice(good))
+                 for _ in range(rng.randint(1, 3))]
+        service = rng.choice(list(services) + ["nope"])
+        what, (status, data) = "feedback", conn.send("POST", f"/cds-services/{service}/feedback", json.dumps({"feedback": items}))
+    elif r < 0.75:
+        q = urllib.parse.urlencode([(rng.choice(["from", "to", "format", "tenant", "table", "x"]), rng.choice(QUERY))
+                                    for _ in range(rng.randint(0, 4))])
+        auth = "Bearer fuzz-admin" if rng.random() < 0.9 else rng.choice(["Bearer", "Bearer x", "Basic abc"])
+        what, (status, data) = f"report ?{q[:80]}", conn.send("GET", "/reports/compliance?" + q, headers={"Authorization": auth})
+    else:
+        method, target = rng.choice(["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]), rng.choice(TARGETS)
+        what = f"{method} {target[:60]}"
+        status, data = conn.send(method, target, "{}" if method in ("POST", "PUT") else None,
+                                 {"Origin": rng.choice(["https://ehr.example.org", "null", "x" * 300])})
+    check_answer(what, status, data, conn.content_type)
+
+# ---- phase 3: HTTP framing at the socket ----------------------------------------------------
+
+plain = json.dumps(next(f for f in fixtures if f.get("hook") == "order-sign")).encode()
+
+
+def raw(extra=b"", body=plain, line=b"POST /cds-services/knee-oa-order-sign HTTP/1.1", length=True):
+    head = line + b"\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra
+    if length: head += b"Content-Length: %d\r\n" % len(body)
+    return head + b"\r\n" + body
+
+
+FRAMINGS = [
+    lambda: raw(line=b"POST /cds-services/knee-oa-order-sign HTTP/1.0"), lambda: raw(line=b"GARBAGE"),
+    lambda: raw(line=b"POST /x HTTP/9.9"), lambda: raw(b"Content-Length: 5\r\n"),
+    lambda: raw(b"Transfer-Encoding: chunked\r\n"),
+    lambda: raw(b"Transfer-Encoding: chunked\r\n", b"zz\r\n" + plain + b"\r\n0\r\n\r\n", length=False),
+    lambda: raw(b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(plain) + plain + b"\r\n0\r\n\r\n", length=False),
+    lambda: raw(b"Transfer-Encoding: chunked\r\n", b"ffffffffffffffffff\r\n", length=False),
+    lambda: raw(b"X-Long: " + b"a" * rng.choice([100, 16000, 70000]) + b"\r\n"),
+    lambda: raw(b"".join(b"X-%d: y\r\n" % i for i in range(rng.choice([10, 1000])))),
+    lambda: raw(b"Expect: 100-continue\r\n"), lambda: raw(b"Content-Length: 99999999999999999999\r\n", b"", length=False),
+    lambda: raw(b"Content-Length: -1\r\n", b"", length=False), lambda: raw(b"Content-Length: 2000000\r\n", b"{", length=False),
+    lambda: raw(b"Host: a\r\n"), lambda: raw(line=b"GET /healthz HTTP/1.1").replace(b"Host: 127.0.0.1\r\n", b""),
+    lambda: raw() + raw(), lambda: raw(b"\x00\xff: \x01\r\n"),
+    lambda: bytes(rng.randrange(256) for _ in range(rng.randint(1, 3000))),
+    lambda: (lambda r: r[:rng.randrange(len(r))])(raw()),
+    lambda: (lambda r: bytes(c if rng.random() > 0.002 else rng.randrange(256) for c in r))(raw()),
+]
+for i in range(args.framing):
+    k = rng.randrange(len(FRAMINGS))
+    s = socket.create_connection(("127.0.0.1", args.port), timeout=15)
+    got = b""
+    try:
+        try:
+            s.sendall(FRAMINGS[k]())
+            s.shutdown(socket.SHUT_WR)  # EOF after the bytes: the service must answer or close, not wait
+        except OSError:
+            pass  # the service answered and closed before taking all of it: read what it said
+        while len(got) < 4_000_000:
+            chunk = s.recv(65536)
+            if not chunk: break
+            got += chunk
+    except socket.timeout:
+        fail(f"framing #{i} (case {k}): no answer and no close within 15 s")
+    except OSError:
+        pass  # reset mid-message: a close, which is allowed
+    finally:
+        s.close()
+    for m in re.finditer(rb"HTTP/1\.[01] (\d{3})", got):
+        if int(m.group(1)) >= 500: fail(f"framing #{i} (case {k}): {got[:200]!r}")
+
+status, data = Conn().send("GET", "/healthz")
+if status != 200: fail(f"healthz after fuzzing: {status}")
+print(f"request_fuzz: {args.requests} hook requests, {args.feedback} other requests, {args.framing} framings; "
+      f"{len(failures)} failures")
+sys.exit(1 if failures else 0)
