@@ -63,12 +63,16 @@ std::optional<std::string> read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-std::optional<std::int64_t> numeric_date(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() < (1ULL << 62)) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+// RFC 7519's NumericDate: seconds since 1970, possibly fractional. Only 0 up to kLatestDate
+// (the year 4147) reads as one; anything else is refused, so that the time checks' arithmetic
+// cannot overflow and no out-of-range double is converted (both undefined behaviour, on claims
+// an unauthenticated caller chooses: found by fuzzing).
+constexpr std::int64_t kLatestDate = std::int64_t{1} << 36;
+std::optional<std::int64_t> numeric_date(const json::value& v) {
+  if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() < kLatestDate) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() < static_cast<std::uint64_t>(kLatestDate)) return static_cast<std::int64_t>(v.get_uint64());
+  if (v.is_double() && v.get_double() >= 0 && v.get_double() < static_cast<double>(kLatestDate))
+    return static_cast<std::int64_t>(v.get_double());
   return std::nullopt;
 }
 
@@ -194,9 +198,12 @@ std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_vie
   if (!issuer->clients.empty() && !contains(issuer->clients, sub)) return AuthFailure{"sub is not an allowed client"};
   if (!audience_matches(claims, audience)) return AuthFailure{"aud does not name this endpoint"};
 
-  const auto exp = numeric_date(claims, "exp");
-  const auto iat = numeric_date(claims, "iat");
-  if (!exp || !iat) return AuthFailure{"exp and iat are required"};
+  const json::value* exp_claim = claims.if_contains("exp");
+  const json::value* iat_claim = claims.if_contains("iat");
+  if (exp_claim == nullptr || iat_claim == nullptr) return AuthFailure{"exp and iat are required"};
+  const auto exp = numeric_date(*exp_claim);
+  const auto iat = numeric_date(*iat_claim);
+  if (!exp || !iat) return AuthFailure{"exp and iat must be NumericDates: seconds since 1970"};
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const auto skew = config_.clock_skew.count();
   if (*exp + skew <= now_s) return AuthFailure{"token has expired"};

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace {
 
@@ -181,6 +182,25 @@ TEST_F(AuthenticatorTest, EnforcesLifetimeWithSkew) {
   c = claims();
   c.erase("jti");
   EXPECT_EQ(refusal(sign(c)), "jti is required");
+}
+
+// exp and iat must be NumericDates from 1970 on, not any JSON number: extreme values used to
+// overflow the time checks' arithmetic, or convert an out-of-range double (undefined
+// behaviour; the sanitized build aborted; found by fuzzing). Properly signed tokens, so only
+// the claims can be what is refused.
+TEST_F(AuthenticatorTest, RefusesExpAndIatThatAreNotNumericDates) {
+  const json::value extremes[] = {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                                  std::numeric_limits<std::uint64_t>::max(), -1, 1e308, -1e308, 1e19,
+                                  json::value("1796326646"), json::value(nullptr)};
+  for (const char* claim : {"exp", "iat"})
+    for (const json::value& v : extremes) {
+      auto c = claims();
+      c[claim] = v;
+      EXPECT_EQ(refusal(sign(c)), "exp and iat must be NumericDates: seconds since 1970") << claim << " = " << v;
+    }
+  auto c = claims();
+  c["exp"] = static_cast<double>(secs(kNow + 300s)) + 0.5;  // fractional seconds are a NumericDate
+  EXPECT_EQ(refusal(sign(c)), "");
 }
 
 TEST_F(AuthenticatorTest, RefusesAReplayedJtiButOnlyAfterAValidSignature) {
