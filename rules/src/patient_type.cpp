@@ -35,7 +35,8 @@ bool not_refuted(const fhir::Condition& c) noexcept {
 // A KL grade from valueInteger / valueQuantity / valueCodeableConcept code or text digits / valueString.
 int kl_grade(const fhir::Observation& o) noexcept {
   const fhir::ObservedValue v = o.value();
-  if (auto n = v.number()) return static_cast<int>(std::lround(*n));
+  // Rounded (3.7 reads as 4), but only from within the scale: lround of a huge value is not a grade.
+  if (auto n = v.number()) return *n >= 0 && *n < kKlGradeMax + 0.5 ? static_cast<int>(std::lround(*n)) : -1;
   const fhir::CodeableConcept cc = v.concept_value();
   for (fhir::Coding c : cc.codings())
     if (int g = first_integer(c.code()); g >= 0) return g;
@@ -163,7 +164,7 @@ PatientTyping classify(const ClinicalRecord& record, const ResourceList& knee_oa
     const fhir::Observation obs(o);
     if (!obs.is_usable()) continue;
     if (m.matches(Role::kellgren_lawrence, obs.code())) {
-      if (int g = kl_grade(obs); g >= 0 && g <= 4) {
+      if (int g = kl_grade(obs); g >= 0 && g <= kKlGradeMax) {
         imaging_known = true;
         if (g > best_grade) best_grade = g, grade_obs = o;
       }

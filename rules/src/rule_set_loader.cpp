@@ -210,7 +210,7 @@ void read_thresholds(const Checked& t, Thresholds& out) {
 
   Checked t3 = t.object("type3");
   t3.only_keys({"klGradeAtLeast", "oaAtLeastYears", "priorInjectionKindsAtLeast", "priorInjectionKinds"});
-  out.type3_kl_grade_at_least = t3.integer("klGradeAtLeast", 0, 4);
+  out.type3_kl_grade_at_least = t3.integer("klGradeAtLeast", 0, kKlGradeMax);
   out.type3_oa_at_least_years = t3.number("oaAtLeastYears", 0, 100);
   out.type3_prior_injection_kinds = role_list(t3.array("priorInjectionKinds"), t3.path_of("priorInjectionKinds"));
   out.type3_prior_injection_kinds_at_least = t3.integer(
@@ -228,7 +228,7 @@ void read_thresholds(const Checked& t, Thresholds& out) {
 
   Checked pp = t.object("persistingPain");
   pp.only_keys({"nrsAtLeast", "monthsAfterAtLeast", "relativeDropBelow"});
-  out.pain_nrs_at_least = pp.number("nrsAtLeast", 0, 10);
+  out.pain_nrs_at_least = pp.number("nrsAtLeast", 0, kPainNrsMax);
   out.pain_months_after_at_least = pp.number("monthsAfterAtLeast", 0, 60);
   out.pain_relative_drop_below = pp.number("relativeDropBelow", 0, 1);
 }

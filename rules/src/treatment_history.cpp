@@ -7,9 +7,13 @@ using fhir::Instant;
 
 std::optional<Instant> start_of(const fhir::Period& p) noexcept { return p.start ? p.start : p.end; }
 
+// A pain score on the 0-10 scale, or none: a value off the scale (99, 1e308) is an error in the
+// record, and was once printed in a card as "pain scored -9223372036854775808/10".
 std::optional<double> pain_value(const fhir::Observation& o) noexcept {
-  if (auto n = o.value().number()) return n;
-  if (int v = first_integer(o.value().string()); v >= 0) return static_cast<double>(v);
+  std::optional<double> v = o.value().number();
+  if (!v)
+    if (int n = first_integer(o.value().string()); n >= 0) v = static_cast<double>(n);
+  if (v && *v >= 0 && *v <= kPainNrsMax) return v;
   return std::nullopt;
 }
 

@@ -251,6 +251,27 @@ TEST(Evaluate, PatientViewImprovedPainIsQuiet) {
   EXPECT_TRUE(cards_of(eval(r)).empty());
 }
 
+// A reading off the 0-10 scale is an error in the record, not a pain score: it is not used
+// (found by fuzzing: 1e308 was printed as "pain scored -9223372036854775808/10", 99 as "99/10").
+TEST(Evaluate, PainReadingsOffTheScaleAreNotUsed) {
+  Req r;
+  r.hook = "patient-view";
+  r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "inj", "status": "completed",
+    "code": {"text": "Stem cell injection"}, "bodySite": [{"text": "knee"}], "performedDateTime": "2026-06-01"})"));
+  json::object nrs = json::parse(R"({"resourceType": "Observation", "id": "nrs", "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]}, "effectiveDateTime": "2026-10-01"})").as_object();
+  for (const json::value& off : {json::value(99), json::value(1e308), json::value(-1), json::value(10.5)}) {
+    nrs["valueQuantity"] = json::object{{"value", off}};
+    r.observations = {nrs};
+    EXPECT_TRUE(cards_of(eval(r)).empty()) << off;
+  }
+  nrs["valueQuantity"] = json::object{{"value", 10}};  // the top of the scale is on it
+  r.observations = {nrs};
+  const json::array cards = cards_of(eval(r));
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_NE(cards[0].at("detail").as_string().find("pain scored 10/10"), std::string::npos);
+}
+
 TEST(Evaluate, UnknownHookOrMissingContextIsQuiet) {
   rules::HookInput in;
   in.hook = "encounter-start";

@@ -9,6 +9,7 @@ namespace {
 
 using namespace rules::detail;
 namespace json = boost::json;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -92,6 +93,19 @@ TEST(PatientType, KellgrenLawrenceGradeFromStringOrCodedValue) {
   EXPECT_EQ(type_of({.observations = {observation("kl", "Kellgren", {{"valueCodeableConcept", cc_code("http://example.org/kl", "KL4")}})}}).type, "3");
   EXPECT_EQ(type_of({.observations = {observation("kl", "Kellgren", {{"valueQuantity", json::object{{"value", 4}}}})}}).type, "3");
   EXPECT_NE(type_of({.observations = {kl(3)}}).type, "3");
+}
+
+// A grade off the 0-4 scale is no grade (1e308 once rounded to an unspecified value that read
+// as grade 0, "imaging known").
+TEST(PatientType, KellgrenLawrenceGradeOffTheScaleIsNoGrade) {
+  for (double off : {1e308, 5.0, -1.0})
+    EXPECT_THAT(type_of({.conditions = {knee_oa("")},
+                         .observations = {observation("kl", "Kellgren", {{"valueQuantity", json::object{{"value", off}}}})}})
+                    .missing,
+                Contains(HasSubstr("no imaging grade")))
+        << off;
+  EXPECT_EQ(type_of({.observations = {observation("kl", "Kellgren", {{"valueQuantity", json::object{{"value", 3.7}}}})}}).type,
+            "3");  // rounds to 4
 }
 
 TEST(PatientType, Type3ByBoneOnBoneText) {

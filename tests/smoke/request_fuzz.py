@@ -6,14 +6,18 @@ is wrong), every 200 must be a conformant CDS Hooks response, the service must s
 nothing here waits: each connection has a time-out and the bytes are followed by EOF.
 
   request_fuzz.py PORT FIXTURES_DIR [--requests N] [--feedback N] [--framing N] [--seed S]
+                  [--auth-port P --tokens FILE [--tokens-n N]]
 
-Three phases: mutated hook requests (the fixtures with members deleted, retyped, repeated or
-given extreme dates, numbers and codes, some also corrupted byte by byte); feedback, reports
-and odd request targets; and malformed HTTP framing at the socket. Found so far: a repeated
-draft order (a 503), a resource without an id (undefined behaviour in the sanitized build),
-and requests without exactly one Host header (answered as if valid).
+Phases: mutated hook requests (the fixtures with members deleted, retyped, repeated or given
+extreme dates, numbers and codes, some also corrupted byte by byte); feedback, reports and odd
+request targets; malformed HTTP framing at the socket; and, against a second service with
+auth on (--auth-port), mutated JWTs made from real signed ones (FILE: one per line), where
+every answer but a first use of an untouched token must be a 401. Found so far: a repeated
+draft order (a 503), a resource without an id and extreme exp/iat claims (undefined behaviour:
+the sanitized build aborted), an id with a slash (in a delete action's resourceId), and
+requests without exactly one Host header (answered as if valid).
 """
-import argparse, copy, glob, http.client, json, os, random, re, socket, sys, urllib.parse
+import argparse, base64, copy, glob, http.client, json, os, random, re, socket, sys, urllib.parse
 
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
@@ -23,6 +27,9 @@ ap.add_argument("--feedback", type=int, default=600)
 ap.add_argument("--framing", type=int, default=300)
 ap.add_argument("--seed", type=int, default=20261203)
 ap.add_argument("--keep", help="a directory to write the hook requests that failed to")
+ap.add_argument("--auth-port", type=int)
+ap.add_argument("--tokens")
+ap.add_argument("--tokens-n", type=int, default=1500)
 args = ap.parse_args()
 rng = random.Random(args.seed)
 failures = []
@@ -274,8 +281,67 @@ for i in range(args.framing):
     for m in re.finditer(rb"HTTP/1\.[01] (\d{3})", got):
         if int(m.group(1)) >= 500: fail(f"framing #{i} (case {k}): {got[:200]!r}")
 
+# ---- phase 4: JWTs, against the service with auth on ------------------------------------
+
+def b64(raw): return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+def unb64(text): return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def mutate_token(token):
+    header, payload, signature = token.split(".")
+    r = rng.random()
+    if r < 0.15:
+        h = json.loads(unb64(header))
+        h[rng.choice(["alg", "kid", "typ", "jku", "crit"])] = rng.choice(
+            ["none", "HS256", "ES256", "RS384", "", None, 1, [], "k2", "x" * 5000, "http://127.0.0.1:1/jwks"])
+        return b64(json.dumps(h).encode()) + "." + payload + "." + signature
+    if r < 0.4:
+        p = json.loads(unb64(payload))
+        k = rng.choice(["iss", "sub", "aud", "exp", "iat", "jti", "tenant"])
+        p[k] = rng.choice([None, "", 0, -1, -2 ** 63, 2 ** 63 - 1, 2 ** 64 - 1, 1e308, -1e308, 0.5, "x", ["a"], {},
+                           "https://ehr.fuzz.test", "fuzz-ehr"])
+        if rng.random() < 0.3: del p[k]
+        return header + "." + b64(json.dumps(p).encode()) + "." + signature
+    if r < 0.5: return header + "." + payload + "." + b64(unb64(signature)[:rng.randrange(1, 120)])
+    if r < 0.6: return header + "." + payload
+    if r < 0.7: return token + "." + token
+    if r < 0.8: return "".join(c if rng.random() > 0.01 else rng.choice("._-=+/ ") for c in token)
+    if r < 0.9: return None  # the token itself: accepted the first time, a replay after
+    return rng.choice(["", ".", "..", "a.b.c", "x" * 10000])
+
+
+if args.auth_port:
+    tokens = [t for t in open(args.tokens).read().split() if t]
+    used, accepted = set(), 0
+    auth = http.client.HTTPConnection("127.0.0.1", args.auth_port, timeout=30)
+    for i in range(args.tokens_n):
+        token = rng.choice(tokens)
+        mutated = mutate_token(token)
+        sent = token if mutated is None else mutated
+        scheme = rng.choice(["Bearer ", "Bearer ", "bearer ", "Basic ", ""])
+        try:
+            auth.request("POST", "/cds-services/knee-oa-order-sign", body=plain,
+                         headers={"Content-Type": "application/json", "Authorization": scheme + sent})
+            r = auth.getresponse()
+            status, data = r.status, r.read()
+        except (OSError, http.client.HTTPException) as e:
+            auth = http.client.HTTPConnection("127.0.0.1", args.auth_port, timeout=30)
+            status, data = None, repr(e).encode()
+        check_answer(f"token #{i}", status, data, "application/json")
+        fresh = sent == token and scheme.lower() == "bearer " and token not in used
+        if fresh: used.add(token)
+        if status == 200:
+            accepted += 1
+            if not fresh: fail(f"token #{i}: a mutated or replayed token was accepted: {sent[:120]}")
+        elif fresh:
+            fail(f"token #{i}: a fresh valid token was refused: {status} {data[:200]!r}")
+        elif status not in (400, 401): fail(f"token #{i}: status {status} {data[:200]!r}")
+    if not accepted: fail("no token was accepted: the phase tested nothing")
+    auth.request("GET", "/healthz"); r = auth.getresponse(); r.read()
+    if r.status != 200: fail(f"healthz of the auth service after fuzzing: {r.status}")
+
 status, data = Conn().send("GET", "/healthz")
 if status != 200: fail(f"healthz after fuzzing: {status}")
-print(f"request_fuzz: {args.requests} hook requests, {args.feedback} other requests, {args.framing} framings; "
-      f"{len(failures)} failures")
+print(f"request_fuzz: {args.requests} hook requests, {args.feedback} other requests, {args.framing} framings, "
+      f"{args.tokens_n if args.auth_port else 0} tokens; {len(failures)} failures")
 sys.exit(1 if failures else 0)

@@ -43,6 +43,12 @@ struct Statuses {
       plan_procedure, replacement_service_request, prior_cell_procedure;
 };
 
+// The scales the thresholds are on, which are not rule data but what the measures are: a
+// Kellgren-Lawrence grade is 0 to 4, a pain numeric rating scale 0 to 10. A reading outside its
+// scale is an error in the record and is not used.
+inline constexpr int kKlGradeMax = 4;
+inline constexpr double kPainNrsMax = 10;
+
 struct Thresholds {
   int type1_age_below_years = 0;
   double type1_injury_within_months = 0;
