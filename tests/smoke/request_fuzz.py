@@ -90,6 +90,10 @@ def check_cards(what, data):
                 if a.get("type") == "delete" and not re.match(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$", a.get("resourceId", "")):
                     problems.append("delete resourceId")
                 if a.get("type") == "create" and not isinstance(a.get("resource"), dict): problems.append("create resource")
+        # Numbers from the record are printed as the record has them, never as a wrapped integer,
+        # NaN or infinity.
+        if re.search(r"9223372036854775808|\b(nan|inf|infinity)\b", c.get("detail", "") + c.get("summary", ""), re.I):
+            problems.append("a number out of range in the card text")
         for o in c.get("overrideReasons", []):
             if not (o.get("code") and o.get("system") and o.get("display")): problems.append("overrideReason")
         if problems: fail(f"{what}: card {sorted(set(problems))}")
