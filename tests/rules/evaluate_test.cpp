@@ -214,11 +214,17 @@ TEST(Evaluate, MarkdownInOrderTextIsEscaped) {
   EXPECT_NE(detail.find("\\[click\\]\\(http"), std::string::npos);
 }
 
-TEST(Evaluate, PatientViewNeedsAReadingLateEnoughAfterTheInjection) {
+// A patient-view whose record has one completed stem cell injection into the knee, 2026-06-01.
+Req patient_view_after_injection() {
   Req r;
   r.hook = "patient-view";
   r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "inj", "status": "completed",
     "code": {"text": "Stem cell injection"}, "bodySite": [{"text": "knee"}], "performedDateTime": "2026-06-01"})"));
+  return r;
+}
+
+TEST(Evaluate, PatientViewNeedsAReadingLateEnoughAfterTheInjection) {
+  Req r = patient_view_after_injection();
   r.observations.push_back(json::parse(R"({"resourceType": "Observation", "id": "nrs", "status": "final",
     "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]}, "effectiveDateTime": "2026-07-01", "valueInteger": 8})"));
   EXPECT_TRUE(cards_of(eval(r)).empty());  // one month after: too early to judge
@@ -233,10 +239,7 @@ TEST(Evaluate, PatientViewNeedsAReadingLateEnoughAfterTheInjection) {
 }
 
 TEST(Evaluate, PatientViewImprovedPainIsQuiet) {
-  Req r;
-  r.hook = "patient-view";
-  r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "inj", "status": "completed",
-    "code": {"text": "Stem cell injection"}, "bodySite": [{"text": "knee"}], "performedDateTime": "2026-06-01"})"));
+  Req r = patient_view_after_injection();
   auto nrs = [](std::string_view id, std::string_view date, int v) {
     json::object o = json::parse(R"({"resourceType": "Observation", "status": "final",
       "code": {"text": "Pain score, NRS"}})").as_object();
@@ -254,10 +257,7 @@ TEST(Evaluate, PatientViewImprovedPainIsQuiet) {
 // A reading off the 0-10 scale is an error in the record, not a pain score: it is not used
 // (found by fuzzing: 1e308 was printed as "pain scored -9223372036854775808/10", 99 as "99/10").
 TEST(Evaluate, PainReadingsOffTheScaleAreNotUsed) {
-  Req r;
-  r.hook = "patient-view";
-  r.procedures.push_back(json::parse(R"({"resourceType": "Procedure", "id": "inj", "status": "completed",
-    "code": {"text": "Stem cell injection"}, "bodySite": [{"text": "knee"}], "performedDateTime": "2026-06-01"})"));
+  Req r = patient_view_after_injection();
   json::object nrs = json::parse(R"({"resourceType": "Observation", "id": "nrs", "status": "final",
     "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]}, "effectiveDateTime": "2026-10-01"})").as_object();
   for (const json::value& off : {json::value(99), json::value(1e308), json::value(-1), json::value(10.5)}) {
