@@ -275,6 +275,7 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
     Section s(*fhir, "fhir.");
     r.millis(s, "timeout_ms", c.fhir.timeout);
     r.unsigned_number(s, "max_resources", c.fhir.max_resources, 100'000);
+    r.unsigned_number(s, "max_pages", c.fhir.max_pages, 10'000);
     r.done(s);
   }
   if (const json::object* outbound = r.object(top, "outbound")) {

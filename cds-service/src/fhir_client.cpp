@@ -52,7 +52,8 @@ std::optional<Target> split(const std::string& url) {
 struct Reply {
   unsigned status = 0;
   std::string body;
-  std::string error;  // transport failure
+  std::string error;       // transport failure
+  bool too_large = false;  // the body passed the limit it was read with
 };
 
 }  // namespace
@@ -113,7 +114,8 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
 
   // One GET on a pooled or new connection. A pooled connection the server has closed fails
   // at once; that attempt is retried on a fresh connection.
-  net::awaitable<Reply> get(const Target& t, const std::string& bearer, std::chrono::steady_clock::time_point deadline) {
+  net::awaitable<Reply> get(const Target& t, const std::string& bearer, std::size_t body_limit,
+                            std::chrono::steady_clock::time_point deadline) {
     Reply reply;
     for (int attempt = 0; attempt < 2; ++attempt) {
       reply = Reply{};  // a retry that succeeds must not carry the failed attempt's error
@@ -131,7 +133,7 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
         co_await http::async_write(*s, req, net::use_awaitable);
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
-        parser.body_limit(options.max_response_bytes);
+        parser.body_limit(body_limit);
         co_await http::async_read(*s, buffer, parser, net::use_awaitable);
         auto& res = parser.get();
         reply.status = res.result_int();
@@ -139,7 +141,11 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
         if (res.keep_alive()) give_back(t.origin, std::move(s));
         co_return reply;
       } catch (const beast::system_error& e) {
-        reply.error = e.code() == beast::error::timeout ? "timeout" : e.code().message();
+        reply.too_large = e.code() == http::error::body_limit;
+        reply.error = e.code() == beast::error::timeout ? "timeout"
+                      : reply.too_large                 ? "response over " + std::to_string(body_limit) + " bytes"
+                                                        : e.code().message();
+        if (reply.too_large) co_return reply;  // a fresh connection would get the same body
         if (!reused || e.code() == beast::error::timeout) co_return reply;
       }
     }
@@ -159,9 +165,17 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
     json::array entries;
     json::value single;
     bool is_bundle = false;
+    std::size_t bytes_left = options.max_response_bytes, pages = 0;
+    // Paging ends at the last page, or early (result.truncated says why) at a cap or at a next
+    // link we will not follow.
     while (next) {
-      Reply r = co_await get(*next, bearer, deadline);
+      Reply r = co_await get(*next, bearer, bytes_left, deadline);
+      ++pages;
       next.reset();
+      if (r.too_large && is_bundle) {
+        result.truncated = "the size cap";
+        break;
+      }
       if (!r.error.empty()) {
         result.failure = r.error;
         co_return result;
@@ -170,6 +184,7 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
         result.failure = "HTTP " + std::to_string(r.status);
         co_return result;
       }
+      bytes_left -= r.body.size();
       boost::system::error_code ec;
       json::value doc = json::parse(r.body, ec);
       const json::object* o = doc.if_object();
@@ -183,6 +198,10 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
         co_return result;
       }
       if (type != "Bundle") {
+        if (is_bundle) {  // a next link that led to something other than a page
+          result.failure = "a " + (type.empty() ? std::string("JSON object") : std::string(type)) + " as a searchset page";
+          co_return result;
+        }
         single = std::move(doc);
         break;
       }
@@ -190,7 +209,7 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
       if (const json::array* page = fhir::array_field(o, "entry"))
         for (const json::value& e : *page) {
           if (entries.size() >= options.max_resources) {
-            result.truncated = true;
+            result.truncated = "the resource cap";
             break;
           }
           entries.push_back(e);
@@ -199,12 +218,17 @@ struct FhirClient::Impl : std::enable_shared_from_this<FhirClient::Impl> {
       if (const json::array* links = fhir::array_field(o, "link"))
         for (const json::value& l : *links)
           if (fhir::string_field(l.if_object(), "relation") == "next") next_url = fhir::string_field(l.if_object(), "url");
-      if (next_url.empty() || result.truncated) break;
+      if (next_url.empty() || !result.truncated.empty()) break;
       auto n = split(std::string(next_url));
       // Paging stays on the server we were sent to: a next link elsewhere is not followed
       // (SSRF, and the token must not leave that origin).
       if (!n || n->origin.key() != origin) {
-        result.truncated = true;
+        result.truncated = "a next link to another origin";
+        break;
+      }
+      // The resource cap bounds pages that add entries; this bounds the ones that do not.
+      if (pages >= options.max_pages) {
+        result.truncated = "the page cap";
         break;
       }
       next = std::move(n);

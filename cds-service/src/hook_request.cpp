@@ -197,6 +197,15 @@ std::optional<ApiError> check_data_available(const HookRequest& r) {
   return ApiError{412, "prefetch not satisfied for: " + keys + "; and no fhirServer to fetch it from"};
 }
 
+std::string fetched_data_problem(const json::value& fetched, std::string_view patient_id) {
+  auto issues = fhir::validate_resource(fetched);
+  if (!issues.empty()) return "not valid FHIR R4: " + issues.front().path + ": " + issues.front().message;
+  const json::object* o = fetched.if_object();
+  if (string_field(o, "resourceType") == "Patient" && string_field(o, "id") != patient_id)
+    return "a Patient other than context.patientId";
+  return {};
+}
+
 std::string hook_response_body(std::string_view cards_json) {
   constexpr std::string_view open = "{\"cards\":", close = "}";
   std::string body;

@@ -125,8 +125,16 @@ void App::gather(std::shared_ptr<Invocation> inv) {
       for (auto k : h.null_prefetch)
         if (k == r.key) key = k, was_null = true;
       if (key.empty()) continue;
-      if (r.value) {
+      // The server's data meets the bar the client's prefetch must: else it is not used at all.
+      if (r.value) r.failure = fetched_data_problem(*r.value, h.patient_id);
+      if (r.value && r.failure.empty()) {
         merged[key] = std::move(*r.value);
+        // Part of the data: it is read, but what needs all of it (a single-shot warning needs
+        // the whole procedure history) must not be concluded from it.
+        if (!r.truncated.empty()) {
+          h.unavailable.push_back(key);
+          log(LogLevel::warning, "FHIR fetch for prefetch '" + r.key + "' stopped early, at " + r.truncated);
+        }
       } else if (!was_null) {  // a key the client sent as null keeps meaning "no data"
         h.unavailable.push_back(key);
         // Which key and why, never the URL's query values, the token or the body.

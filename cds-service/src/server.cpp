@@ -193,6 +193,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
   FhirClientOptions fhir_options;
   fhir_options.ca_file = c.outbound_ca_file;
   fhir_options.max_resources = c.fhir.max_resources;
+  fhir_options.max_pages = c.fhir.max_pages;
   impl->fhir = std::make_unique<FhirClient>(impl->main().get_executor(), fhir_options);
   auto pseudonymizer = Pseudonymizer::disabled();
   if (c.audit_pseudonymize) {

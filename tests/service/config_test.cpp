@@ -27,7 +27,7 @@ TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
   auto p = write(R"({"listen": "[::1]:9443", "public_base_url": "https://cds.example.org", "threads": 3,
     "tls": {"cert": "c.pem", "key": "/abs/k.pem", "client_ca": "ca.pem"}, "rules_dir": "rules",
     "audit": {"db": "a.db", "pseudonymize": false}, "limits": {"max_body_bytes": 2048, "header_timeout_ms": 1500},
-    "cors": {"allowed_origins": ["https://ehr.example.org"]}, "fhir": {"timeout_ms": 900, "max_resources": 50},
+    "cors": {"allowed_origins": ["https://ehr.example.org"]}, "fhir": {"timeout_ms": 900, "max_resources": 50, "max_pages": 7},
     "auth": {"enabled": true, "algorithms": ["ES384"], "trusted_issuers": [{"iss": "https://ehr", "jwks_file": "j.json",
       "clients": ["c1"], "fhir_servers": ["https://fhir.example.org/r4"]}]},
     "admin": {"token_sha256": ["ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"]}})");
@@ -48,6 +48,7 @@ TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
   EXPECT_EQ(c.limits.body_timeout, 30000ms);  // default kept
   EXPECT_EQ(c.fhir.timeout, 900ms);
   EXPECT_EQ(c.fhir.max_resources, 50u);
+  EXPECT_EQ(c.fhir.max_pages, 7u);
   ASSERT_EQ(c.auth.trusted_issuers.size(), 1u);
   EXPECT_EQ(c.auth.trusted_issuers[0].jwks_file, dir_ / "j.json");
   EXPECT_EQ(c.auth.trusted_issuers[0].fhir_servers[0], "https://fhir.example.org/r4");

@@ -1,5 +1,5 @@
-// cds::FhirClient against the in-test HTTPS FHIR server: reads, searchset paging, the resource
-// cap, same-origin paging, failure texts, the deadline, concurrency, connection reuse, the
+// cds::FhirClient against the in-test HTTPS FHIR server: reads, searchset paging, the resource,
+// page and size caps, same-origin paging, failure texts, the deadline, concurrency, connection reuse, the
 // bearer token and certificate verification.
 #include "cds/fhir_client.hpp"
 #include "fhir_test_server.hpp"
@@ -46,7 +46,11 @@ class FhirClientTest : public ::testing::Test {
     cds::FhirClientOptions o;
     o.ca_file = (ca.empty() ? certs() / "ca.crt" : ca).string();
     o.max_resources = max_resources;
-    client_ = std::make_unique<cds::FhirClient>(ioc_.get_executor(), o);
+    return client(std::move(o));
+  }
+  cds::FhirClient& client(cds::FhirClientOptions o) {
+    if (o.ca_file.empty()) o.ca_file = (certs() / "ca.crt").string();
+    client_ = std::make_unique<cds::FhirClient>(ioc_.get_executor(), std::move(o));
     return *client_;
   }
 
@@ -85,7 +89,7 @@ TEST_F(FhirClientTest, ReadsASingleResource) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].key, "patient");
   EXPECT_EQ(results[0].failure, "");
-  EXPECT_FALSE(results[0].truncated);
+  EXPECT_EQ(results[0].truncated, "");
   ASSERT_TRUE(results[0].value.has_value());
   EXPECT_EQ(*results[0].value, patient("p1"));
   ASSERT_EQ(server.requests().size(), 1u);
@@ -102,7 +106,7 @@ TEST_F(FhirClientTest, FollowsThreePagesIntoOneSearchsetBundle) {
   auto results = fetch({{"conditions", server.base() + "/Condition?patient=p1"}});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].failure, "");
-  EXPECT_FALSE(results[0].truncated);
+  EXPECT_EQ(results[0].truncated, "");
   ASSERT_TRUE(results[0].value.has_value());
   const json::object& b = results[0].value->as_object();
   EXPECT_EQ(b.at("resourceType").as_string(), "Bundle");
@@ -122,11 +126,70 @@ TEST_F(FhirClientTest, StopsAtMaxResourcesAndSaysTruncated) {
   auto results = fetch({{"conditions", server.base() + "/Condition?patient=p1"}});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].failure, "");
-  EXPECT_TRUE(results[0].truncated);
+  EXPECT_EQ(results[0].truncated, "the resource cap");
   ASSERT_TRUE(results[0].value.has_value());
   EXPECT_EQ(results[0].value->at("total").to_number<int>(), 4);
   EXPECT_EQ(entry_ids(*results[0].value), (std::vector<std::string>{"c1", "c2", "c3", "c4"}));
   EXPECT_EQ(server.targets().size(), 2u) << "no page is fetched after the cap";
+}
+
+// An empty page whose next link is itself would be followed until the deadline, as fast as the
+// server answers; the page cap ends it.
+TEST_F(FhirClientTest, StopsAtThePageCapOnPagesThatAddNothing) {
+  FhirTestServer server;
+  const std::string self = server.base() + "/Condition?patient=p1";
+  server.set_mode("/fhir/Condition", PathMode{.body = json::serialize(json::object{
+                                                   {"resourceType", "Bundle"}, {"type", "searchset"},
+                                                   {"link", json::array{json::object{{"relation", "next"}, {"url", self}}}}})});
+  client(cds::FhirClientOptions{.max_pages = 5});
+  std::chrono::milliseconds elapsed{};
+  auto results = fetch({{"conditions", self}}, 3000ms, "tok-123", &elapsed);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].failure, "");
+  EXPECT_EQ(results[0].truncated, "the page cap");
+  ASSERT_TRUE(results[0].value.has_value());
+  EXPECT_EQ(results[0].value->at("total").to_number<int>(), 0);
+  EXPECT_EQ(server.requests().size(), 5u);
+  EXPECT_LT(elapsed, 2000ms) << "ended by the cap, not by the deadline";
+}
+
+// The size cap is per query, across its pages: pages that fit are kept, the one that passes the
+// cap is not; a single answer over the cap is a failure.
+TEST_F(FhirClientTest, StopsAtTheSizeCapAcrossPages) {
+  FhirTestServer server(certs(), 1);
+  server.add(patient("p1"));
+  for (int i = 1; i <= 7; ++i) server.add(condition("c" + std::to_string(i), "p1"));
+  client(cds::FhirClientOptions{.max_response_bytes = 1500});
+  auto results = fetch({{"conditions", server.base() + "/Condition?patient=p1"}});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].failure, "");
+  EXPECT_EQ(results[0].truncated, "the size cap");
+  ASSERT_TRUE(results[0].value.has_value());
+  const auto ids = entry_ids(*results[0].value);
+  EXPECT_GE(ids.size(), 1u);
+  EXPECT_LT(ids.size(), 7u);
+  EXPECT_EQ(server.requests().size(), ids.size() + 1) << "the page over the cap was read, not kept";
+
+  client(cds::FhirClientOptions{.max_response_bytes = 20});
+  results = fetch({{"patient", server.base() + "/Patient/p1"}});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].value.has_value());
+  EXPECT_EQ(results[0].failure, "response over 20 bytes");
+}
+
+TEST_F(FhirClientTest, ANextLinkToSomethingOtherThanAPageFails) {
+  FhirTestServer server;
+  server.add(patient("p1"));
+  server.set_mode("/fhir/Condition",
+                  PathMode{.body = json::serialize(json::object{
+                               {"resourceType", "Bundle"}, {"type", "searchset"},
+                               {"entry", json::array{json::object{{"resource", condition("c1", "p1")}}}},
+                               {"link", json::array{json::object{{"relation", "next"}, {"url", server.base() + "/Patient/p1"}}}}})});
+  client();
+  auto results = fetch({{"conditions", server.base() + "/Condition?patient=p1"}});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].value.has_value());
+  EXPECT_EQ(results[0].failure, "a Patient as a searchset page");
 }
 
 TEST_F(FhirClientTest, DoesNotFollowANextLinkToAnotherOrigin) {
@@ -139,7 +202,7 @@ TEST_F(FhirClientTest, DoesNotFollowANextLinkToAnotherOrigin) {
   auto results = fetch({{"conditions", server.base() + "/Condition?patient=p1"}});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].failure, "");
-  EXPECT_TRUE(results[0].truncated);
+  EXPECT_EQ(results[0].truncated, "a next link to another origin");
   ASSERT_TRUE(results[0].value.has_value());
   EXPECT_EQ(entry_ids(*results[0].value), (std::vector<std::string>{"c1", "c2", "c3"}));
   EXPECT_EQ(results[0].value->at("total").to_number<int>(), 3);
@@ -175,7 +238,7 @@ TEST_F(FhirClientTest, ReportsEachFailureModeByKey) {
     EXPECT_EQ(results[i].key, want[i].first);
     EXPECT_EQ(results[i].failure, want[i].second);
     EXPECT_EQ(results[i].value.has_value(), want[i].second.empty());
-    EXPECT_FALSE(results[i].truncated);
+    EXPECT_EQ(results[i].truncated, "");
   }
   EXPECT_EQ(server.requests().size(), 6u) << "the http:// query is never sent";
 }

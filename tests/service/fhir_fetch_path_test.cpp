@@ -361,6 +361,66 @@ TEST_F(FhirFetchPath, ProceduresRefusedWith401AndTheTokenIsNotLogged) {
   EXPECT_EQ(log.find("pat-05"), std::string::npos) << log;
 }
 
+// Captures what the service logs while `run` runs (at debug level).
+std::string log_of(const std::function<void()>& run) {
+  cds::set_log_level(cds::LogLevel::debug);
+  ::testing::internal::CaptureStderr();
+  run();
+  std::this_thread::sleep_for(50ms);  // lets log lines written after the response land
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  cds::set_log_level(cds::LogLevel::error);
+  return log;
+}
+
+// Part of the procedure history is not the history: the single-shot warning needs all of it.
+TEST_F(FhirFetchPath, ProceduresCutShortAreReadButNotConcludedFrom) {
+  FhirTestServer elsewhere;
+  fhir_.set_page_size(1);
+  fhir_.set_mode("/fhir/Procedure", PathMode{.next_origin = elsewhere.origin()});
+  HttpsResult r;
+  const std::string log = log_of([&] {
+    r = service_.post(request("5f000000-0000-4000-8000-00000000000a", fhir_.base(), {"procedures"}));
+  });
+  expect_incomplete_within_budget(r, 0ms, 500ms);
+  EXPECT_EQ(fhir_.targets(), (std::vector<std::string>{"/fhir/Procedure?patient=pat-05"}));
+  EXPECT_EQ(elsewhere.connections(), 0u);
+  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-00000000000a"), (std::vector<std::string>{"incomplete", "200"}));
+  EXPECT_NE(log.find("FHIR fetch for prefetch 'procedures' stopped early, at a next link to another origin"),
+            std::string::npos) << log;
+}
+
+// The server's data must pass the check the client's prefetch must pass (where it would be a
+// 400); here it is the server's fault, so the request is answered without that data.
+TEST_F(FhirFetchPath, InvalidFhirFromTheServerIsNotUsed) {
+  json::value bundle = fixture_.at("prefetch").at("procedures");
+  bundle.at("entry").as_array()[1].at("resource").as_object()["id"] = "a/b";
+  fhir_.set_mode("/fhir/Procedure", PathMode{.body = json::serialize(bundle)});
+  HttpsResult r;
+  const std::string log = log_of([&] {
+    r = service_.post(request("5f000000-0000-4000-8000-00000000000b", fhir_.base(), {"procedures"}));
+  });
+  expect_incomplete_within_budget(r, 0ms, 500ms);
+  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-00000000000b"), (std::vector<std::string>{"incomplete", "200"}));
+  EXPECT_NE(log.find("FHIR fetch for prefetch 'procedures' failed: not valid FHIR R4: Bundle.entry[1].resource.Procedure.id: "
+                     "expected a FHIR id"),
+            std::string::npos) << log;
+  EXPECT_EQ(log.find("a/b"), std::string::npos) << "no value from the record in the log: " << log;
+}
+
+TEST_F(FhirFetchPath, APatientOtherThanTheContextsIsNotUsed) {
+  fhir_.set_mode("/fhir/Patient", PathMode{.body = R"({"resourceType":"Patient","id":"someone-else","gender":"male"})"});
+  HttpsResult r;
+  const std::string log = log_of([&] {
+    r = service_.post(request("5f000000-0000-4000-8000-00000000000c", fhir_.base(), {"patient"}));
+  });
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.response.result_int(), 200u) << r.response.body();
+  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-00000000000c"), (std::vector<std::string>{"incomplete", "200"}));
+  EXPECT_NE(log.find("FHIR fetch for prefetch 'patient' failed: a Patient other than context.patientId"),
+            std::string::npos) << log;
+  EXPECT_EQ(log.find("someone-else"), std::string::npos) << log;
+}
+
 TEST_F(FhirFetchPath, NoPrefetchAndNoFhirServerIs412) {
   auto r = service_.post(request("5f000000-0000-4000-8000-000000000004", "", {"*"}));
   ASSERT_FALSE(r.ec) << r.ec.message();

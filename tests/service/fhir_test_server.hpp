@@ -135,6 +135,7 @@ struct PathMode {
   unsigned status = 200;               // not 200: this status with an OperationOutcome body
   bool garbage = false;                // 200 with a body that is not JSON
   bool operation_outcome = false;      // 200 with an OperationOutcome instead of data
+  std::string body;                    // set: 200 with this body instead of data
   std::string next_origin;             // set ("https://127.0.0.1:N"): `next` links point there
 };
 
@@ -326,6 +327,12 @@ class FhirTestServer {
       return res;
     }
     if (mode.operation_outcome) return json_response(200, outcome("processing", "test mode"));
+    if (!mode.body.empty()) {
+      Response res{http::status::ok, 11};
+      res.set(http::field::content_type, "application/fhir+json");
+      res.body() = mode.body;
+      return res;
+    }
     if (req.method() != http::verb::get) return json_response(405, outcome("not-supported", "GET only"));
 
     auto url = boost::urls::parse_origin_form(req.target());

@@ -17,7 +17,9 @@ draft order (a 503), a resource without an id and extreme exp/iat claims (undefi
 the sanitized build aborted), an id with a slash (in a delete action's resourceId), and
 requests without exactly one Host header (answered as if valid).
 """
-import argparse, base64, copy, glob, http.client, json, os, random, re, socket, sys, urllib.parse
+import argparse, base64, copy, http.client, json, os, random, re, socket, sys, urllib.parse
+
+from fuzz_lib import Conn, check_answer, check_cards, fail, failures, load_fixtures, semantic, structural
 
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
@@ -32,130 +34,7 @@ ap.add_argument("--tokens")
 ap.add_argument("--tokens-n", type=int, default=1500)
 args = ap.parse_args()
 rng = random.Random(args.seed)
-failures = []
-
-
-def fail(what):
-    failures.append(what)
-    print("FAIL", what[:300])
-
-
-class Conn:
-    def __init__(self):
-        self.c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-        self.content_type = ""
-
-    def send(self, method, target, body=None, headers=None):
-        h = {"Content-Type": "application/json"} if body is not None else {}
-        h.update(headers or {})
-        try:
-            self.c.request(method, target, body=body, headers=h)
-            r = self.c.getresponse()
-            self.content_type = r.getheader("Content-Type", "")
-            return r.status, r.read()
-        except (OSError, http.client.HTTPException) as e:
-            self.c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-            return None, repr(e).encode()
-
-
-def check_answer(what, status, data, content_type):
-    """Below 500; an error, and anything that says it is JSON, parses as JSON."""
-    if status is None or status >= 500:
-        return fail(f"{what}: status {status}: {data[:200]!r}")
-    if status in (204, 304) or not data or (status < 400 and not content_type.startswith("application/json")):
-        return  # /metrics is Prometheus text, the rules page HTML, a CSV report CSV
-    try:
-        json.loads(data)
-    except ValueError:
-        fail(f"{what}: status {status}, {content_type} body is not JSON: {data[:200]!r}")
-
-
-def check_cards(what, data):
-    """The CDS Hooks 2.0 fields the service promises on every card."""
-    seen = set()
-    for c in json.loads(data).get("cards", None) or []:
-        problems = []
-        u = c.get("uuid", "")
-        if len(u) != 36 or u in seen: problems.append("card uuid")
-        seen.add(u)
-        if not (0 < len(c.get("summary", "")) < 140): problems.append("summary length")
-        if c.get("indicator") not in ("info", "warning", "critical"): problems.append("indicator")
-        if not c.get("source", {}).get("label"): problems.append("source.label")
-        if "suggestions" in c and c.get("selectionBehavior") not in ("at-most-one", "any"): problems.append("selectionBehavior")
-        for s in c.get("suggestions", []):
-            if not s.get("label") or s.get("uuid") in seen: problems.append("suggestion")
-            seen.add(s.get("uuid"))
-            for a in s.get("actions", []):
-                if a.get("type") not in ("create", "update", "delete") or not a.get("description"): problems.append("action")
-                if a.get("type") == "delete" and not re.match(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$", a.get("resourceId", "")):
-                    problems.append("delete resourceId")
-                if a.get("type") == "create" and not isinstance(a.get("resource"), dict): problems.append("create resource")
-        # Numbers from the record are printed as the record has them, never as a wrapped integer,
-        # NaN or infinity.
-        if re.search(r"9223372036854775808|\b(nan|inf|infinity)\b", c.get("detail", "") + c.get("summary", ""), re.I):
-            problems.append("a number out of range in the card text")
-        for o in c.get("overrideReasons", []):
-            if not (o.get("code") and o.get("system") and o.get("display")): problems.append("overrideReason")
-        if problems: fail(f"{what}: card {sorted(set(problems))}")
-
-
 # ---- phase 1: mutated hook requests ------------------------------------------------------
-
-def paths(v, p=()):
-    yield p
-    if isinstance(v, dict):
-        for k, x in v.items(): yield from paths(x, p + (k,))
-    elif isinstance(v, list):
-        for i, x in enumerate(v): yield from paths(x, p + (i,))
-
-
-def get(v, p):
-    for k in p: v = v[k]
-    return v
-
-
-WEIRD = [None, True, False, 0, -1, 1e308, -1e-308, 2 ** 64, 3.5, "", "x" * 70000, "\u0000\u001f\"\\",
-         "\ud83d\ude00 caf\u00e9", [], {}, [None], {"": None}, "2026-13-45T99:99:99Z", "ServiceRequest/", "/",
-         "urn:uuid:", "Patient/../x", [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], "\u202e",
-         "{{plan}}", "[x](javascript:alert(1))"]
-DATES = ["0001-01-01", "9999-12-31T23:59:59Z", "2026-11-25T12:00:00+14:00", "2026", "2026-02", "1970-01-01T00:00:00Z",
-         "2026-11-25T12:00:00.123456789Z", "2100-01-01"]
-NUMBERS = [0, -1, 1e308, 1e-308, 2 ** 53 + 1, -2 ** 63, 10, 11, 0.5]
-CODES = ["M17.11", "M17.0", "Q4206", "0232T", "20610", "J7325", "239873007", ""]
-
-
-def semantic(doc):
-    """Keeps the shape: dates, numbers, statuses and codes change; resources are copied between lists."""
-    for p in [p for p in paths(doc) if p]:
-        v, parent, k, r = get(doc, p), get(doc, p[:-1]), p[-1], rng.random()
-        if isinstance(v, str) and re.match(r"^\d{4}(-\d\d)?(-\d\d)?(T.*)?$", v) and r < 0.3: parent[k] = rng.choice(DATES)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and r < 0.3: parent[k] = rng.choice(NUMBERS)
-        elif k == "id" and isinstance(v, str) and r < 0.05: parent[k] = rng.choice(["x", "sr-amnio-1", "a" * 64, "pat-01"])
-        elif k == "status" and r < 0.2: parent[k] = rng.choice(["active", "completed", "entered-in-error", "draft", "final"])
-        elif k == "code" and isinstance(v, str) and r < 0.1: parent[k] = rng.choice(CODES)
-    lists = [p for p in paths(doc) if isinstance(get(doc, p), list) and get(doc, p) and isinstance(get(doc, p)[0], dict)]
-    if lists and rng.random() < 0.5:
-        get(doc, rng.choice(lists)).append(copy.deepcopy(rng.choice(get(doc, rng.choice(lists)))))
-    return doc
-
-
-def structural(doc):
-    for _ in range(rng.randint(1, 4)):
-        ps = [p for p in paths(doc) if p]
-        if not ps: break
-        p = rng.choice(ps)
-        parent, k, op = get(doc, p[:-1]), p[-1], rng.random()
-        if op < 0.3:
-            del parent[k]
-        elif op < 0.75:
-            parent[k] = copy.deepcopy(rng.choice(WEIRD))
-        elif op < 0.85 and isinstance(get(doc, p), list) and get(doc, p):
-            lst = get(doc, p)
-            lst.extend(copy.deepcopy(lst[0]) for _ in range(rng.randint(1, 50)))
-        elif isinstance(parent, dict):
-            parent[f"{k}x"] = copy.deepcopy(rng.choice(WEIRD))
-    return doc
-
 
 def corrupt(body):
     b = bytearray(body)
@@ -170,13 +49,11 @@ def corrupt(body):
     return bytes(b)
 
 
-fixtures = []
-for f in sorted(glob.glob(os.path.join(args.fixtures, "*.json"))):
-    d = json.load(open(f))
+fixtures = load_fixtures(args.fixtures)
+for d in fixtures:
     d.pop("fhirServer", None)  # never fetch from anywhere
     d.pop("fhirAuthorization", None)
-    fixtures.append(d)
-conn = Conn()
+conn = Conn(args.port)
 status, data = conn.send("GET", "/cds-services")
 if status != 200: sys.exit(f"discovery answered {status}: {data[:200]!r}")
 services = {s["id"]: s["hook"] for s in json.loads(data)["services"]}
@@ -185,8 +62,8 @@ for i in range(args.requests):
     same_hook = [s for s, h in services.items() if h == doc.get("hook")]
     service = rng.choice(same_hook) if same_hook and rng.random() < 0.9 else rng.choice(list(services))
     r = rng.random()
-    if r < 0.35: doc = semantic(doc)
-    elif r < 0.85: doc = structural(doc)
+    if r < 0.35: doc = semantic(doc, rng)
+    elif r < 0.85: doc = structural(doc, rng)
     if isinstance(doc, dict): doc.pop("fhirServer", None), doc.pop("fhirAuthorization", None)
     body = json.dumps(doc).encode()
     if rng.random() < 0.2: body = corrupt(body)
@@ -218,7 +95,7 @@ TARGETS = ["/", "/cds-services/", "/cds-services//feedback", "/cds-services/knee
 for i in range(args.feedback):
     r = rng.random()
     if r < 0.45:
-        items = [structural(copy.deepcopy(rng.choice(good))) if rng.random() < 0.8 else copy.deepcopy(rng.choice(good))
+        items = [structural(copy.deepcopy(rng.choice(good)), rng) if rng.random() < 0.8 else copy.deepcopy(rng.choice(good))
                  for _ in range(rng.randint(1, 3))]
         service = rng.choice(list(services) + ["nope"])
         what, (status, data) = "feedback", conn.send("POST", f"/cds-services/{service}/feedback", json.dumps({"feedback": items}))
@@ -344,7 +221,7 @@ if args.auth_port:
     auth.request("GET", "/healthz"); r = auth.getresponse(); r.read()
     if r.status != 200: fail(f"healthz of the auth service after fuzzing: {r.status}")
 
-status, data = Conn().send("GET", "/healthz")
+status, data = Conn(args.port).send("GET", "/healthz")
 if status != 200: fail(f"healthz after fuzzing: {status}")
 print(f"request_fuzz: {args.requests} hook requests, {args.feedback} other requests, {args.framing} framings, "
       f"{args.tokens_n if args.auth_port else 0} tokens; {len(failures)} failures")

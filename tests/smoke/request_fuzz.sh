@@ -23,6 +23,8 @@ cat >"$work/config.json" <<JSON
   "audit": { "db": "$work/audit.db" },
   "threads": 2,
   "auth": { "enabled": false },
+  "outbound": { "ca_file": "$work/certs/ca.crt" },
+  "fhir": { "timeout_ms": 800 },
   "admin": { "token_sha256": ["1c64ed42d0e14a2b1a137b7634c45cc09a6b67d48ea1767a8a30cdad14225918"] }
 }
 JSON
@@ -54,6 +56,8 @@ mv "$work/service.log" "$work/service-auth.log"
 start_service "$work/config.json"
 python3 "$src/tests/smoke/request_fuzz.py" "$port" "$src/tests/fixtures/requests" \
   --auth-port "$auth_port" --tokens "$work/tokens.txt" "$@" || fail "request_fuzz.py"
+python3 "$src/tests/smoke/fhir_fuzz.py" "$port" "$src/tests/fixtures/requests" --budget-ms 800 \
+  --cert "$work/certs/server.crt" --key "$work/certs/server.key" || fail "fhir_fuzz.py"
 kill -0 "$pid" 2>/dev/null || fail "the service died"
 kill -0 "$auth_pid" 2>/dev/null || fail "the service with auth on died"
 if grep -E "runtime error|AddressSanitizer" "$work"/service*.log; then fail "sanitizer report"; fi

@@ -23,6 +23,7 @@ struct Limits {
 struct FhirSettings {
   std::chrono::milliseconds timeout{2000};  // budget for fetching missing prefetch, per invocation
   std::size_t max_resources = 1000;         // per query, across pages
+  std::size_t max_pages = 100;              // per query
 };
 
 struct Config {

@@ -2,7 +2,8 @@
 // The fallback FHIR client: when a client's prefetch is missing, fetches the data from its FHIR
 // server with the bearer token it gave us. HTTPS only, certificates verified, connections kept
 // alive and reused per origin, every query of an invocation in flight at once, searchset pages
-// followed (same origin only, up to a resource cap), and one deadline for the whole lot.
+// followed (same origin only, up to caps on resources, pages and bytes), and one deadline for
+// the whole lot.
 #include "fhir/json.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,8 +20,9 @@ namespace cds {
 struct FhirClientOptions {
   std::string ca_file;                   // empty: the system trust store
   std::size_t max_resources = 1000;      // per query, across pages
+  std::size_t max_pages = 100;           // per query: ends a chain of pages that add nothing
   std::size_t max_idle_per_origin = 8;   // kept-alive connections
-  std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::size_t max_response_bytes = 16 * 1024 * 1024;  // per query, across pages
   std::string accept = "application/fhir+json";
 };
 
@@ -33,7 +35,9 @@ struct FhirResult {
   std::string key;
   std::optional<boost::json::value> value;  // a resource, or a searchset Bundle of every page
   std::string failure;                      // when no value: "timeout", "HTTP 401", "invalid JSON", ...
-  bool truncated = false;                   // stopped at max_resources or at a foreign next link
+  // With a value: empty when it holds every page; else why paging stopped early ("the resource
+  // cap", "the page cap", "the size cap", "a next link to another origin").
+  std::string truncated;
 };
 
 class FhirClient {

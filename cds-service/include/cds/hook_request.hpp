@@ -50,6 +50,11 @@ std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const Se
 // fetch from, the spec's answer is 412.
 std::optional<ApiError> check_data_available(const HookRequest& request);
 
+// Why a resource or searchset Bundle fetched from the FHIR server for this request cannot be
+// used ("" when it can): it fails the FHIR R4 check a client's prefetch must pass, or it is a
+// Patient other than context.patientId. Names a path and a reason, never a value from the record.
+std::string fetched_data_problem(const boost::json::value& fetched, std::string_view patient_id);
+
 // The 200 answer's body, {"cards": [...]}, around the cards the engine wrote as JSON text.
 std::string hook_response_body(std::string_view cards_json);
 
