@@ -8,6 +8,9 @@
 #include "fhir/validate.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 #include <tuple>
 #include <vector>
 
@@ -63,7 +66,11 @@ std::optional<ApiError> check_order_ids(const json::object& bundle) {
     std::string_view type, id;
     std::size_t entry;
   };
-  std::vector<Name> names;
+  // On the stack for the few orders a request has (a heap block only past 32), as the rest of
+  // validation allocates nothing.
+  std::array<std::byte, 32 * sizeof(Name)> room;
+  std::pmr::monotonic_buffer_resource arena(room.data(), room.size());
+  std::pmr::vector<Name> names(&arena);
   names.reserve(entries->size());
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const json::object* resource = fhir::object_field((*entries)[i].if_object(), "resource");

@@ -363,6 +363,25 @@ TEST(RequestValidation, DraftOrderRepeated) {
               "each draft order must appear once"});
 }
 
+// More draft orders than the check keeps on the stack: the same answers past that room.
+TEST(RequestValidation, ManyDraftOrdersAreCheckedPastTheStackRoom) {
+  json::object body = load(kSignFixture);
+  json::array& entries = context_of(body).at("draftOrders").at("entry").as_array();
+  const json::value first = entries.at(0);
+  for (int i = 0; i < 40; ++i) {
+    json::value copy = first;
+    copy.at("resource").as_object()["id"] = "sr-many-" + std::to_string(i);
+    entries.push_back(std::move(copy));
+  }
+  expect_ok(parse(kOrderSign, body));
+  const std::size_t n = entries.size();
+  json::value again = entries.at(n - 7);  // an order from past the first 32, again at the end
+  entries.push_back(std::move(again));
+  expect_400(parse(kOrderSign, body), {"'context.draftOrders.entry[" + std::to_string(n) + "]' repeats entry[" +
+                                           std::to_string(n - 7) + "] (ServiceRequest/sr-many-33)",
+                                       "each draft order must appear once"});
+}
+
 TEST(RequestValidation, DraftOrdersOfDifferentTypesMayShareAnId) {
   json::object body = load(kSignFixture);
   json::array& entries = context_of(body).at("draftOrders").at("entry").as_array();
