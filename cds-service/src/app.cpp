@@ -5,6 +5,7 @@
 #include "cds/rules_page.hpp"
 #include "cds/services.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 
@@ -156,41 +157,56 @@ void App::handle(HttpRequest&& req, Respond respond) {
   if (!parts.empty() && parts[0] == "cds-services") {
     if (parts.size() == 1) {
       if (!get) return error(405, "use GET on /cds-services", "GET, OPTIONS");
-      if (!authenticate(req, base_url_ + "/cds-services", respond)) return;
-      return respond(json_response(200, json::serialize(discovery_document()), req));
+      return authenticated(std::move(req), base_url_ + "/cds-services", std::move(respond),
+                           [this](HttpRequest&& request, Principal, Respond reply) {
+                             reply(json_response(200, json::serialize(discovery_document()), request));
+                           });
     }
     if (parts.size() == 2) {
       const ServiceDefinition* service = find_service(parts[1]);
       if (service == nullptr) return error(404, "no CDS service with id '" + parts[1] + "'");
       if (!post) return error(405, "use POST to invoke a CDS service", "POST, OPTIONS");
-      auto principal = authenticate(req, base_url_ + "/cds-services/" + std::string(service->id), respond);
-      if (!principal) return;
-      return invoke(*service, std::move(req), std::move(*principal), std::move(respond));
+      return authenticated(std::move(req), base_url_ + "/cds-services/" + std::string(service->id), std::move(respond),
+                           [this, service](HttpRequest&& request, Principal principal, Respond reply) {
+                             invoke(*service, std::move(request), std::move(principal), std::move(reply));
+                           });
     }
     if (parts.size() == 3 && parts[2] == "feedback") {
       const ServiceDefinition* service = find_service(parts[1]);
       if (service == nullptr) return error(404, "no CDS service with id '" + parts[1] + "'");
       if (!post) return error(405, "use POST to send feedback", "POST, OPTIONS");
-      auto principal = authenticate(req, base_url_ + "/cds-services/" + std::string(service->id) + "/feedback", respond);
-      if (!principal) return;
-      return feedback(*service, std::move(req), std::move(*principal), std::move(respond));
+      return authenticated(std::move(req), base_url_ + "/cds-services/" + std::string(service->id) + "/feedback",
+                           std::move(respond), [this, service](HttpRequest&& request, Principal principal, Respond reply) {
+                             feedback(*service, std::move(request), std::move(principal), std::move(reply));
+                           });
     }
   }
   error(404, "no such endpoint: " + std::string(url->path()));
 }
 
-std::optional<Principal> App::authenticate(const HttpRequest& req, std::string_view audience, const Respond& respond) {
-  if (!config_.auth.enabled || auth_ == nullptr) return Principal{};
-  auto result = auth_->authenticate(req[http::field::authorization], audience, Clock::now());
-  if (auto* p = std::get_if<Principal>(&result)) return std::move(*p);
-  std::string why = std::get<AuthFailure>(result).description;
+void App::authenticated(HttpRequest&& req, std::string audience, Respond respond, Authenticated next) {
+  if (!config_.auth.enabled || auth_ == nullptr) return next(std::move(req), Principal{}, std::move(respond));
+  auto result = auth_->authenticate(req[http::field::authorization], audience, Clock::now(), KeyFetch::deferred);
+  if (auto* p = std::get_if<Principal>(&result)) return next(std::move(req), std::move(*p), std::move(respond));
+  if (!std::get<AuthFailure>(result).key_fetch_needed) return refuse(std::get<AuthFailure>(result), req, respond);
+  // The token's key is in a JWK Set we must fetch first (a new or rotated key, or a stale
+  // cache): that waits on the EHR's server, so it waits here, and the request goes on from here.
+  boost::asio::post(key_fetches_, [this, req = std::move(req), audience = std::move(audience),
+                                   respond = std::move(respond), next = std::move(next)]() mutable {
+    auto checked = auth_->authenticate(req[http::field::authorization], audience, Clock::now(), KeyFetch::now);
+    if (auto* p = std::get_if<Principal>(&checked)) return next(std::move(req), std::move(*p), std::move(respond));
+    refuse(std::get<AuthFailure>(checked), req, respond);
+  });
+}
+
+void App::refuse(const AuthFailure& failure, const HttpRequest& req, const Respond& respond) {
+  std::string why = failure.description;
   metrics_.auth_failures.fetch_add(1, std::memory_order_relaxed);
   log(LogLevel::warning, "authentication refused: " + why);  // the reason, never the token
   std::replace(why.begin(), why.end(), '"', '\'');
   HttpResponse res = json_response(401, error_body({401, "authentication failed: " + why}), req);
   res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");
   respond(std::move(res));
-  return std::nullopt;
 }
 
 bool App::fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const {

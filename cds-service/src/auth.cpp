@@ -122,13 +122,29 @@ std::shared_ptr<const Authenticator::KeySet> Authenticator::key_set(const std::s
   return it == keys_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssuer& issuer, std::string_view jku, std::string_view kid,
-                                               Clock::time_point now, std::string& why) {
+bool Authenticator::may_fetch(const std::string& source, Clock::time_point now) const {
+  std::lock_guard lock(keys_mutex_);
+  auto it = last_fetch_.find(source);
+  return it == last_fetch_.end() || now - it->second >= config_.jwks_min_refresh;
+}
+
+bool Authenticator::claim_fetch(const std::string& source, Clock::time_point now) {
+  std::lock_guard lock(keys_mutex_);
+  auto [it, first] = last_fetch_.try_emplace(source, now);
+  if (first) return true;
+  if (now - it->second < config_.jwks_min_refresh) return false;
+  it->second = now;
+  return true;
+}
+
+std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssuer& issuer, std::string_view jku,
+                                                               std::string_view kid, Clock::time_point now, KeyFetch fetch,
+                                                               AuthFailure& failure) {
   std::string source;
   bool remote = true;
   if (!jku.empty()) {
     if (!contains(issuer.jku_allowlist, jku)) {
-      why = "jku is not on the issuer's allowlist";
+      failure.description = "jku is not on the issuer's allowlist";
       return nullptr;
     }
     source = std::string(jku);
@@ -148,28 +164,36 @@ std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssu
   auto set = key_set(source);
   const bool stale = !set || now - set->fetched > config_.jwks_cache_ttl;
   if (auto k = lookup(set); k && !stale) return k;
-  // Unknown kid or stale cache: refetch, but at most once per jwks_min_refresh per source, so
-  // a flood of made-up kids cannot turn us into a traffic amplifier against the EHR.
-  if (remote && fetch_ && (!set || now - set->fetched >= config_.jwks_min_refresh)) {
-    if (auto body = fetch_(source)) {
-      auto keys = jose::parse_jwks(*body);
-      if (auto* parsed = std::get_if<std::vector<jose::PublicKey>>(&keys)) {
-        auto fresh = std::make_shared<KeySet>();
-        fresh->keys = std::move(*parsed);
-        fresh->fetched = now;
-        std::lock_guard lock(keys_mutex_);
-        keys_[source] = fresh;
-        set = fresh;
+  // Unknown kid or stale cache: refetch, but at most once per jwks_min_refresh per source,
+  // whether the last attempt worked or not, so that neither a flood of made-up kids nor a JWK Set
+  // host that is down turns us into a traffic amplifier, or holds every such token for its
+  // time-out: in between they are answered at once from what we have.
+  if (remote && fetch_ && may_fetch(source, now)) {
+    if (fetch == KeyFetch::deferred) {
+      failure = AuthFailure{"the issuer's keys must be fetched first", true};
+      return nullptr;
+    }
+    if (claim_fetch(source, now)) {
+      if (auto body = fetch_(source)) {
+        auto keys = jose::parse_jwks(*body);
+        if (auto* parsed = std::get_if<std::vector<jose::PublicKey>>(&keys)) {
+          auto fresh = std::make_shared<KeySet>();
+          fresh->keys = std::move(*parsed);
+          fresh->fetched = now;
+          std::lock_guard lock(keys_mutex_);
+          keys_[source] = fresh;
+        }
       }
     }
+    set = key_set(source);  // ours, or one another thread fetched meanwhile
   }
   if (auto k = lookup(set)) return k;
-  why = "no key with this kid for the issuer";
+  failure.description = "no key with this kid for the issuer";
   return nullptr;
 }
 
 std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_view header, std::string_view audience,
-                                                                 Clock::time_point now) {
+                                                                 Clock::time_point now, KeyFetch fetch) {
   if (header.empty()) return AuthFailure{"missing Authorization: Bearer token"};
   if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer "))
     return AuthFailure{"Authorization must use the Bearer scheme"};
@@ -212,9 +236,9 @@ std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_vie
   std::string_view jti = fhir::string_field(&claims, "jti");
   if (jti.empty()) return AuthFailure{"jti is required"};
 
-  std::string why;
-  auto key = find_key(*issuer, fhir::string_field(&jws.header, "jku"), kid, now, why);
-  if (key == nullptr) return AuthFailure{why};
+  AuthFailure no_key;
+  auto key = find_key(*issuer, fhir::string_field(&jws.header, "jku"), kid, now, fetch, no_key);
+  if (key == nullptr) return no_key;
   if (!jose::verify(*key, *alg, jws.signing_input, jws.signature)) return AuthFailure{"signature does not verify"};
 
   // Only a verified token may spend its jti; otherwise a forger could burn real ones.

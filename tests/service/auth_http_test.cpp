@@ -2,9 +2,12 @@
 // refusal answered 401 with WWW-Authenticate, unauthenticated health and pre-flight, mutual
 // TLS, and a fhirServer off the issuer's allowlist never contacted.
 #include "cds/jose.hpp"
+#include "fhir_test_server.hpp"
 #include "test_server.hpp"
 
 #include <boost/asio/ssl/stream.hpp>
+
+#include <future>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -236,6 +239,75 @@ class MutualTlsTest : public AuthHttpTest {
 TEST_F(MutualTlsTest, AcceptsAClientCertificateAndRefusesNone) {
   EXPECT_EQ(healthz(true), 200u);
   EXPECT_EQ(healthz(false), 0u);
+}
+
+// An issuer whose keys are at a JWK Set URL (the in-test HTTPS server), on a service with one
+// I/O thread: fetching a key must not hold up the other connections that thread serves.
+class JwksUrlTest : public AuthHttpTest {
+ protected:
+  using FhirTestServer = fhirtest::FhirTestServer;
+  using PathMode = fhirtest::PathMode;
+  static inline const std::string kRemoteIss = "https://remote-ehr.example.test";
+  void SetUp() override {
+    jwks_server_ = std::make_unique<FhirTestServer>();
+    AuthHttpTest::SetUp();
+  }
+  void configure(cds::Config& c) override {
+    AuthHttpTest::configure(c);
+    c.threads = 1;
+    c.outbound_ca_file = (fhirtest::certs() / "ca.crt").string();
+    cds::TrustedIssuer remote;
+    remote.iss = kRemoteIss;
+    remote.jwks_url = jwks_server_->base() + "/jwks";
+    c.auth.trusted_issuers.push_back(remote);
+  }
+  std::string remote_token(const std::string& path) {
+    auto c = claims(path);
+    c["iss"] = kRemoteIss;
+    return sign(c);
+  }
+  using Steady = std::chrono::steady_clock;
+  std::unique_ptr<FhirTestServer> jwks_server_;
+};
+
+TEST_F(JwksUrlTest, AKeyFetchHoldsUpNoOtherRequest) {
+  jwks_server_->set_mode("/fhir/jwks", PathMode{.delay = 1500ms, .body = jwks_text_});
+  const std::string token = remote_token("/cds-services");
+  auto slow = std::async(std::launch::async, [&] {
+    const auto start = Steady::now();
+    const unsigned status = discovery(token).result_int();
+    return std::pair{status, Steady::now() - start};
+  });
+  for (int i = 0; i < 300 && jwks_server_->requests().empty(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(jwks_server_->requests().size(), 1u) << "the service did not fetch the JWK Set";
+
+  // While the fetch waits on the JWK Set server, a caller whose key is known is answered.
+  const auto start = Steady::now();
+  EXPECT_EQ(discovery(sign(claims("/cds-services"))).result_int(), 200u);
+  const auto took = Steady::now() - start;
+  EXPECT_LT(took, 1000ms) << "held up behind the key fetch";
+  EXPECT_EQ(slow.wait_for(0s), std::future_status::timeout) << "the fetch was not still waiting";
+
+  auto [status, slow_took] = slow.get();
+  EXPECT_EQ(status, 200u) << "the token whose key was fetched is accepted";
+  EXPECT_GE(slow_took, 1400ms);
+  // The key is cached now: the next token from that issuer needs no fetch.
+  EXPECT_EQ(discovery(remote_token("/cds-services")).result_int(), 200u);
+  EXPECT_EQ(jwks_server_->requests().size(), 1u);
+}
+
+TEST_F(JwksUrlTest, AJwkSetHostThatFailsIsNotAskedAgainAtOnce) {
+  jwks_server_->set_mode("/fhir/jwks", PathMode{.status = 503});
+  EXPECT_NE(refused(discovery(remote_token("/cds-services"))).find("no key with this kid for the issuer"),
+            std::string::npos);
+  EXPECT_EQ(jwks_server_->requests().size(), 1u);
+  // Back up, but within jwks_min_refresh (60 s) a token is answered from what we have.
+  jwks_server_->set_mode("/fhir/jwks", PathMode{.body = jwks_text_});
+  EXPECT_NE(refused(discovery(remote_token("/cds-services"))).find("no key with this kid for the issuer"),
+            std::string::npos);
+  EXPECT_EQ(jwks_server_->requests().size(), 1u);
+  // A caller whose key came from a file is not affected.
+  EXPECT_EQ(discovery(sign(claims("/cds-services"))).result_int(), 200u);
 }
 
 }  // namespace

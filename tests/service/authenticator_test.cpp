@@ -60,6 +60,7 @@ class AuthenticatorTest : public ::testing::Test {
                                             [this](const std::string& url) -> std::optional<std::string> {
                                               ++fetches_;
                                               last_url_ = url;
+                                              if (jwks_down_) return std::nullopt;
                                               if (url == "https://remote.test/jwks" ||
                                                   url == "https://ehr.test/jwks-allowed")
                                                 return served_jwks_.empty() ? jwks_text_ : served_jwks_;
@@ -95,6 +96,7 @@ class AuthenticatorTest : public ::testing::Test {
   std::string jwks_text_, served_jwks_, last_url_;
   int fetches_ = 0;
   int jti_ = 0;
+  bool jwks_down_ = false;  // the JWK Set URL answers nothing
 };
 
 TEST_F(AuthenticatorTest, AcceptsEs384AndRs384AndReportsThePrincipal) {
@@ -241,6 +243,67 @@ TEST_F(AuthenticatorTest, JwksUrlIsCachedAndRefetchedAtMostOncePerInterval) {
   auto c = claims(kNow + 61s);
   c["iss"] = "https://remote.test";
   EXPECT_EQ(refusal(sign(c, jose::Alg::ES384, "rotated", other_.get()), kAud, kNow + 61s), "");
+  EXPECT_EQ(fetches_, 2);
+}
+
+// The service's I/O threads authenticate with KeyFetch::deferred: never a fetch there, only word
+// that one is needed; the same token is then checked with KeyFetch::now on a thread that may wait.
+TEST_F(AuthenticatorTest, DeferredKeyFetchNeverFetchesAndSaysWhenAFetchIsNeeded) {
+  auto remote = [&](Clock::time_point now) {
+    auto c = claims(now);
+    c["iss"] = "https://remote.test";
+    return "Bearer " + sign(c);
+  };
+  const std::string first = remote(kNow);
+  auto r = auth_->authenticate(first, kAud, kNow, KeyFetch::deferred);
+  ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+  EXPECT_TRUE(std::get<AuthFailure>(r).key_fetch_needed);
+  EXPECT_EQ(fetches_, 0);
+  // The same token, where waiting is fine: fetched, verified, and its jti spent only now.
+  r = auth_->authenticate(first, kAud, kNow, KeyFetch::now);
+  ASSERT_TRUE(std::holds_alternative<Principal>(r)) << std::get<AuthFailure>(r).description;
+  EXPECT_EQ(fetches_, 1);
+  // Once the key is cached, deferred mode accepts at once.
+  r = auth_->authenticate(remote(kNow + 1s), kAud, kNow + 1s, KeyFetch::deferred);
+  ASSERT_TRUE(std::holds_alternative<Principal>(r)) << std::get<AuthFailure>(r).description;
+  EXPECT_EQ(fetches_, 1);
+  // A key from a JWKS file never needs a fetch; a refusal for another reason is not one either.
+  r = auth_->authenticate("Bearer " + sign(claims()), kAud, kNow, KeyFetch::deferred);
+  EXPECT_TRUE(std::holds_alternative<Principal>(r));
+  r = auth_->authenticate("Bearer " + sign(claims(), jose::Alg::ES384, "unknown"), kAud, kNow, KeyFetch::deferred);
+  ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+  EXPECT_FALSE(std::get<AuthFailure>(r).key_fetch_needed);
+  EXPECT_EQ(std::get<AuthFailure>(r).description, "no key with this kid for the issuer");
+}
+
+// A JWK Set host that is down is asked again only after the refresh interval: tokens in between
+// are answered at once, not each held for a fetch's time-out.
+TEST_F(AuthenticatorTest, AFailedFetchWaitsTheRefreshIntervalToo) {
+  auto remote = [&](Clock::time_point now, KeyFetch fetch) {
+    auto c = claims(now);
+    c["iss"] = "https://remote.test";
+    return auth_->authenticate("Bearer " + sign(c), kAud, now, fetch);
+  };
+  jwks_down_ = true;
+  auto r = remote(kNow, KeyFetch::now);
+  ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+  EXPECT_EQ(std::get<AuthFailure>(r).description, "no key with this kid for the issuer");
+  EXPECT_EQ(fetches_, 1);
+  jwks_down_ = false;  // back up, but within the interval nobody asks
+  for (auto now : {kNow + 1s, kNow + 59s}) {
+    r = remote(now, KeyFetch::deferred);
+    ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+    EXPECT_FALSE(std::get<AuthFailure>(r).key_fetch_needed);
+    r = remote(now, KeyFetch::now);
+    ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+    EXPECT_EQ(std::get<AuthFailure>(r).description, "no key with this kid for the issuer");
+  }
+  EXPECT_EQ(fetches_, 1);
+  r = remote(kNow + 60s, KeyFetch::deferred);
+  ASSERT_TRUE(std::holds_alternative<AuthFailure>(r));
+  EXPECT_TRUE(std::get<AuthFailure>(r).key_fetch_needed);
+  r = remote(kNow + 60s, KeyFetch::now);
+  EXPECT_TRUE(std::holds_alternative<Principal>(r));
   EXPECT_EQ(fetches_, 2);
 }
 

@@ -62,8 +62,12 @@ class App {
   bool is_admin(const HttpRequest& request) const;
   // POST /cds-services/{id}/feedback (src/feedback.cpp).
   void feedback(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
-  // Authenticates the caller for `audience`; on failure answers 401 itself and returns nullopt.
-  std::optional<Principal> authenticate(const HttpRequest& request, std::string_view audience, const Respond& respond);
+  // Authenticates the caller for `audience`, then hands the request on to `next`; on failure
+  // answers 401 itself. A token whose key must first be fetched from its issuer's JWK Set URL
+  // is checked, and its request carried on, on key_fetches_: no I/O thread waits on the EHR.
+  using Authenticated = std::function<void(HttpRequest&&, Principal, Respond)>;
+  void authenticated(HttpRequest&& request, std::string audience, Respond respond, Authenticated next);
+  void refuse(const AuthFailure& failure, const HttpRequest& request, const Respond& respond);
   bool fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const;
   HttpResponse json_response(unsigned status, std::string body, const HttpRequest& request) const;
   void add_cors(HttpResponse& response, std::string_view origin) const;
@@ -79,9 +83,12 @@ class App {
   Pseudonymizer pseudonymize_;
   mutable Metrics metrics_;  // counters change on const paths (error responses) too
   // Slow, rare work (compliance reports read the whole audit range) runs here, never on an I/O
-  // thread where it would hold up every clinician's answer behind it. Last member: destroyed
-  // first, it waits for a report in progress while everything that report uses is still alive.
+  // thread where it would hold up every clinician's answer behind it. The last members, so they
+  // are destroyed first: each waits for its work in progress while all that work uses is alive.
   boost::asio::thread_pool slow_work_{1};
+  // JWK Set fetches (blocking, bounded by their time-out), one at a time: a second token for
+  // the same new key waits for the first fetch and then finds the key without a fetch of its own.
+  boost::asio::thread_pool key_fetches_{1};
 };
 
 }  // namespace cds

@@ -86,7 +86,15 @@ struct Principal {
 
 struct AuthFailure {
   std::string description;  // safe to return and log: never the token itself
+  // Only with KeyFetch::deferred: the token's key can only be had by fetching its issuer's JWK
+  // Set, which authenticate() did not do. Ask again with KeyFetch::now where waiting is fine.
+  bool key_fetch_needed = false;
 };
+
+// Whether authenticate() may fetch a JWK Set (a blocking HTTPS GET of up to its time-out) or
+// must leave that to the caller (AuthFailure::key_fetch_needed): an I/O thread must not wait
+// on another server while it holds up every other connection it serves.
+enum class KeyFetch { now, deferred };
 
 // Fetches a URL's body (JWKS over HTTPS); nullopt on any failure. Injected so tests and the
 // service choose the transport.
@@ -98,7 +106,7 @@ class Authenticator {
   // Loads every issuer's JWKS file (and URL, when reachable). Error text on a bad file.
   std::string load_keys();
   std::variant<Principal, AuthFailure> authenticate(std::string_view authorization_header, std::string_view audience,
-                                                    Clock::time_point now);
+                                                    Clock::time_point now, KeyFetch fetch = KeyFetch::now);
   const AuthConfig& config() const noexcept { return config_; }
 
  private:
@@ -107,8 +115,12 @@ class Authenticator {
     Clock::time_point fetched{};
   };
   std::shared_ptr<const jose::PublicKey> find_key(const TrustedIssuer& issuer, std::string_view jku, std::string_view kid,
-                                  Clock::time_point now, std::string& why);
+                                                  Clock::time_point now, KeyFetch fetch, AuthFailure& failure);
   std::shared_ptr<const KeySet> key_set(const std::string& source) const;
+  // Whether `source` may be fetched at `now` (its last attempt, good or failed, is at least
+  // jwks_min_refresh old); claim_fetch() also records `now` as its last attempt.
+  bool may_fetch(const std::string& source, Clock::time_point now) const;
+  bool claim_fetch(const std::string& source, Clock::time_point now);
 
   AuthConfig config_;
   std::vector<jose::Alg> algorithms_;
@@ -116,6 +128,7 @@ class Authenticator {
   Fetch fetch_;
   mutable std::mutex keys_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const KeySet>> keys_;  // by JWKS file path or URL
+  std::unordered_map<std::string, Clock::time_point> last_fetch_;        // by URL: the last attempt
 };
 
 // SSRF guard: may a request from this issuer make us call `fhir_server`? Exact scheme, host
