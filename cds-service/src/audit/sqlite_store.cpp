@@ -1,6 +1,7 @@
 #include "cds/audit/sqlite_store.hpp"
 #include "audit/checkpointer.hpp"
 #include "audit/ids.hpp"
+#include "audit/sqlite_error.hpp"
 #include "cds/audit/json_list.hpp"
 
 #include "cds/log.hpp"
@@ -8,7 +9,6 @@
 
 #include <sqlite3.h>
 
-#include <cstring>
 
 namespace cds {
 namespace {
@@ -154,17 +154,7 @@ class Statement {
 
 bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
-// The connection's last error as an operator needs it: SQLite's extended result code and
-// message, and the OS errno behind an I/O error ("disk is full" is SQLITE_FULL with ENOSPC).
-std::string describe_error(sqlite3* db) {
-  const int code = sqlite3_extended_errcode(db);
-  std::string text = "SQLite error " + std::to_string(code) + " (" + sqlite3_errstr(code) + ")";
-  const char* message = sqlite3_errmsg(db);
-  if (message && std::strcmp(message, sqlite3_errstr(code)) != 0) text += ": " + std::string(message);
-  if (const int err = sqlite3_system_errno(db); err != 0)
-    text += "; errno " + std::to_string(err) + " (" + std::strerror(err) + ")";
-  return text;
-}
+std::string describe_error(sqlite3* db) { return detail::describe_sqlite_error(db); }
 
 
 
