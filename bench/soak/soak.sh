@@ -35,6 +35,7 @@ seen=0
 while kill -0 "$load_pid" 2>/dev/null; do
   sleep "$sample_s"
   kill -0 "$pid" 2>/dev/null || fail "the service died during the soak"
+  kill -0 "$load_pid" 2>/dev/null || break  # the load ended within this sample: not a full one
   lines=$(wc -l <"$work/soak.txt")
   tail -n +"$((seen + 1))" "$work/soak.txt" | head -n "$((lines - seen))" >"$work/window.txt"
   seen=$lines
