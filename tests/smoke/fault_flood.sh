@@ -76,6 +76,7 @@ total_lines=$(( $(wc -l <"$work/service.log") - lines_before ))
 ticks=$((cpu_after - cpu_before))
 echo "descriptors exhausted: $pauses accept pauses, $emfile_lines EMFILE log lines ($total_lines in all), $ticks CPU ticks in 1 s"
 [ "$pauses" -ge 1 ] || fail "accept never paused"
+grep -q "accepting again after [0-9,]* pauses" "$work/service.log" || fail "the log does not say when accepting resumed"
 [ "$total_lines" -le 40 ] || fail "$total_lines log lines in ~6 s of descriptor exhaustion: not rate-limited"
 # A busy accept loop burns a whole core (~100 ticks a second); pauses of up to 1 s burn nearly none.
 [ "$ticks" -le 50 ] || fail "the service used $ticks CPU ticks in 1 s while out of descriptors: a busy loop"

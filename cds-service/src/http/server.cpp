@@ -83,6 +83,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // closed: shutting down
     if (ec && out_of_descriptors(ec)) {
+      if (pause_.count() == 0) {
+        paused_since_ = std::chrono::steady_clock::now();
+        pauses_ = 0;
+      }
+      ++pauses_;
       pause_ = pause_.count() == 0 ? kFirstPause : std::min(pause_ * 2, kMaxPause);
       app_->connection_counters().accept_pauses.fetch_add(1, std::memory_order_relaxed);
       log_repeated(LogLevel::error, "accept paused",
@@ -96,7 +101,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    pause_ = {};
+    if (pause_.count() != 0 && !ec) {  // the end of a shortage, whatever the rate limit held back
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - paused_since_);
+      log(LogLevel::info, "accepting again after " + with_thousands(pauses_) + " pauses over " +
+                              with_thousands(static_cast<std::uint64_t>(ms.count())) + " ms without file descriptors");
+    }
+    if (!ec) pause_ = {};
     if (ec) {
       log_repeated(is_routine(ec) ? LogLevel::debug : LogLevel::warning, "accept", "connection accept: " + ec.message());
     } else {
@@ -121,7 +131,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::size_t next_ = 0;
   tcp::acceptor acceptor_;
   net::steady_timer pause_timer_;
-  std::chrono::milliseconds pause_{};
+  std::chrono::milliseconds pause_{};  // non-zero: accepting has paused since paused_since_
+  std::chrono::steady_clock::time_point paused_since_{};
+  std::uint64_t pauses_ = 0;
   TlsSource tls_;
   std::shared_ptr<App> app_;
   std::shared_ptr<ConnectionTable> table_;
