@@ -9,6 +9,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3
   python3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  gnuplot-nox  # bench/soak plots
 )
 
 SUDO=""

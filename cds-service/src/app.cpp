@@ -68,7 +68,7 @@ HttpResponse App::error_response(const ApiError& e, unsigned version, std::strin
 }
 
 HttpResponse App::audit_unavailable(unsigned version, bool keep_alive, std::string_view origin) const {
-  log(LogLevel::error, "audit commit failed: answering 503");
+  log_repeated(LogLevel::error, "audit 503", "audit commit failed, answering 503: " + audit_.last_failure());
   metrics_.audit_failures.fetch_add(1, std::memory_order_relaxed);
   HttpResponse res = error_response({503, "the audit store cannot be written; try again later"}, version, origin);
   res.keep_alive(keep_alive);
@@ -150,6 +150,16 @@ void App::handle(HttpRequest&& req, Respond respond) {
     line(text, "cds_audit_records_total", "audit records committed (invocations and feedback)", audit_.committed());
     line(text, "cds_audit_commits_total", "audit transactions committed, each one fsync (group commit)", audit_.commits());
     line(text, "cds_audit_checkpoints_total", "audit WAL checkpoints (each syncs the WAL and the database)", audit_.checkpoints());
+    text += "# HELP cds_audit_writable whether the audit writer's last commit succeeded (what /readyz reports)\n"
+            "# TYPE cds_audit_writable gauge\ncds_audit_writable " + std::string(audit_.writable() ? "1" : "0") + "\n";
+    const auto& conn = m.connections;
+    text += "# HELP cds_connections_open client connections open now\n# TYPE cds_connections_open gauge\n";
+    text += "cds_connections_open " + std::to_string(conn.open.load()) + "\n";
+    text += "# HELP cds_connections_max the cap on open client connections (limits.max_connections)\n"
+            "# TYPE cds_connections_max gauge\ncds_connections_max " + std::to_string(conn.max.load()) + "\n";
+    line(text, "cds_connections_refused_total", "connections closed at once: over the cap with none idle, over the per-IP cap, or draining", conn.refused.load());
+    line(text, "cds_connections_evicted_total", "idle connections closed to make room for a new one", conn.evicted.load());
+    line(text, "cds_accept_pauses_total", "pauses in accepting because the process was out of file descriptors", conn.accept_pauses.load());
     HttpResponse res = json_response(200, std::move(text), req);
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     return respond(std::move(res));
@@ -202,7 +212,7 @@ void App::authenticated(HttpRequest&& req, std::string audience, Respond respond
 void App::refuse(const AuthFailure& failure, const HttpRequest& req, const Respond& respond) {
   std::string why = failure.description;
   metrics_.auth_failures.fetch_add(1, std::memory_order_relaxed);
-  log(LogLevel::warning, "authentication refused: " + why);  // the reason, never the token
+  log_repeated(LogLevel::warning, "authentication refused", "authentication refused: " + why);  // the reason, never the token
   std::replace(why.begin(), why.end(), '"', '\'');
   HttpResponse res = json_response(401, error_body({401, "authentication failed: " + why}), req);
   res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\", error_description=\"" + why + "\"");

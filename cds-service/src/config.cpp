@@ -196,6 +196,11 @@ void read_auth(Reader& r, const json::object& o, AuthConfig& auth) {
 
 }  // namespace
 
+std::size_t connections_for_file_limit(std::size_t open_file_limit) {
+  const std::size_t reserve = std::max<std::size_t>(128, open_file_limit / 8);
+  return open_file_limit > reserve + 16 ? open_file_limit - reserve : 16;
+}
+
 std::string Config::base_url() const {
   if (!public_base_url.empty()) return public_base_url;
   std::string host = listen_host.find(':') != std::string::npos ? "[" + listen_host + "]" : listen_host;
@@ -245,6 +250,9 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
     r.millis(s, "header_timeout_ms", c.limits.header_timeout);
     r.millis(s, "body_timeout_ms", c.limits.body_timeout);
     r.millis(s, "idle_timeout_ms", c.limits.idle_timeout);
+    r.unsigned_number(s, "max_connections", c.limits.max_connections, 10'000'000);
+    r.unsigned_number(s, "max_connections_per_ip", c.limits.max_connections_per_ip, 10'000'000);
+    r.millis(s, "drain_timeout_ms", c.limits.drain_timeout);
     r.done(s);
   }
   if (const json::object* cors = r.object(top, "cors")) {

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   if (!config.auth.enabled)
     cds::log(cds::LogLevel::warning,
              "AUTHENTICATION IS OFF (auth.enabled=false): any caller is accepted; local development only");
+  cds::log(cds::LogLevel::info, cds::raise_open_file_limit());
   auto server = cds::Server::create(config);
   if (auto* err = std::get_if<std::string>(&server)) {
     cds::log(cds::LogLevel::error, "cannot start: " + *err);

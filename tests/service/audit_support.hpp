@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -32,5 +35,30 @@ inline bool submit_and_wait(cds::SqliteAuditStore& log, cds::AuditStore::Record 
   }
   return result.get();
 }
+
+// Makes every file write of this process fail (EFBIG) while it lives: RLIMIT_FSIZE applies to
+// the audit writer's pwrite()s at once, with no waiting on SQLite's busy time-out. SIGXFSZ is
+// ignored meanwhile so the process is not killed. Only the soft limit changes, so it can be
+// restored.
+class NoFileWrites {
+ public:
+  NoFileWrites() {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit none = saved_;
+    none.rlim_cur = 0;
+    ok_ = setrlimit(RLIMIT_FSIZE, &none) == 0;
+  }
+  ~NoFileWrites() {
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = nullptr;
+  bool ok_ = false;
+};
 
 }  // namespace cdstest

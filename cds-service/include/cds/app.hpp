@@ -3,6 +3,7 @@
 //   route -> parse + validate -> gather data -> evaluate rules -> audit (group commit) -> respond.
 // Sessions hand it a parsed request and a callback; it never touches sockets.
 #include "cds/http/api_error.hpp"
+#include "cds/http/connection_counters.hpp"
 #include "cds/audit/pseudonymizer.hpp"
 #include "cds/audit/store.hpp"
 #include "cds/auth/authenticator.hpp"
@@ -46,8 +47,10 @@ class App {
   struct Metrics {
     std::atomic<std::uint64_t> invocations_ok{0}, invocations_incomplete{0}, invocations_rejected{0};
     std::atomic<std::uint64_t> auth_failures{0}, fhir_fetch_failures{0}, audit_failures{0}, feedback_items{0};
+    ConnectionCounters connections;  // kept by the listener
   };
   const Metrics& metrics() const noexcept { return metrics_; }
+  ConnectionCounters& connection_counters() noexcept { return metrics_.connections; }
   const Config& config() const noexcept { return config_; }
 
  private:

@@ -18,7 +18,18 @@ struct Limits {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  // Open client connections; 0: derived from the open-file limit (connections_for_file_limit).
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_ip = 0;  // 0: no cap per client address
+  // SIGTERM: how long calls in progress may take to finish before the service exits anyway.
+  std::chrono::milliseconds drain_timeout{10'000};
 };
+
+// The default connection cap for an open-file limit: what is left after the descriptors the
+// service needs besides its clients (the audit's files and connections, outbound FHIR and JWK
+// Set fetches, the rules and TLS files a reload reads, epoll and eventfds, the log): an eighth
+// of the limit, at least 128.
+std::size_t connections_for_file_limit(std::size_t open_file_limit);
 
 struct FhirSettings {
   std::chrono::milliseconds timeout{2000};  // budget for fetching missing prefetch, per invocation

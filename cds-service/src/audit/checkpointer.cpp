@@ -1,4 +1,5 @@
 #include "audit/checkpointer.hpp"
+#include "audit/sqlite_error.hpp"
 
 #include "cds/log.hpp"
 
@@ -76,7 +77,8 @@ bool WalCheckpointer::checkpoint(int mode, int& wal_pages, int& copied) {
   const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &wal_pages, &copied);
   if (rc == SQLITE_OK) return true;
   // BUSY: another checkpoint was running, or the writer held on; the next commit asks again.
-  if (rc != SQLITE_BUSY) log(LogLevel::warning, std::string("audit checkpoint failed: ") + sqlite3_errmsg(db_));
+  if (rc != SQLITE_BUSY)
+    log_repeated(LogLevel::warning, "audit checkpoint", "audit checkpoint failed: " + describe_sqlite_error(db_));
   return false;
 }
 

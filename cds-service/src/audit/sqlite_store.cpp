@@ -1,11 +1,14 @@
 #include "cds/audit/sqlite_store.hpp"
 #include "audit/checkpointer.hpp"
 #include "audit/ids.hpp"
+#include "audit/sqlite_error.hpp"
 #include "cds/audit/json_list.hpp"
 
+#include "cds/log.hpp"
 #include "fhir/json.hpp"
 
 #include <sqlite3.h>
+
 
 namespace cds {
 namespace {
@@ -151,6 +154,8 @@ class Statement {
 
 bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
+std::string describe_error(sqlite3* db) { return detail::describe_sqlite_error(db); }
+
 
 
 std::string migrate(sqlite3* db) {
@@ -181,6 +186,18 @@ sqlite3* open_connection(const std::filesystem::path& file, int flags, std::stri
   }
   sqlite3_busy_timeout(db, 5000);
   return db;
+}
+
+// Failures of the store rather than of one record (which a constraint refuses alone): the
+// batch is rolled back and tried again once the cause is gone.
+bool store_fault(int extended_code) {
+  switch (extended_code & 0xff) {
+    case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_READONLY:
+    case SQLITE_CANTOPEN: case SQLITE_NOMEM: case SQLITE_PROTOCOL: case SQLITE_INTERRUPT:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -334,7 +351,7 @@ SqliteAuditStore::~SqliteAuditStore() {
 void SqliteAuditStore::submit(Record record, Done done) {
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(record), std::move(done));
+    queue_.push_back({std::move(record), std::move(done), CommitRetry::Clock::now() + CommitRetry::kCommitPatience});
   }
   wake_.notify_one();
 }
@@ -355,52 +372,115 @@ std::optional<IssuedCard> SqliteAuditStore::find_card(const std::string& uuid) {
 std::uint64_t SqliteAuditStore::checkpoints() const noexcept { return checkpointer_->runs(); }
 
 void SqliteAuditStore::run() {
+  using Clock = CommitRetry::Clock;
   constexpr std::size_t kMaxBatch = 512;
-  std::vector<std::pair<Record, Done>> batch;
+  std::vector<Pending> batch;  // after a failed commit: the records still waiting for one
   std::vector<bool> written;
+  CommitRetry retry;
+  Clock::time_point next_attempt{};
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      if (retry.failing()) {
+        // The pause between attempts is kept even by a stop: the records held deserve their
+        // attempts, and their deadlines bound the wait.
+        wake_.wait_until(lock, next_attempt, [&] { return Clock::now() >= next_attempt; });
+        // Failing with nothing to write: a probe tells when the cause is gone, so the store is
+        // ready again without waiting for traffic that a not-ready instance does not get.
+        if (batch.empty() && queue_.empty()) {
+          if (stopping_) return;
+          batch.push_back({std::monostate{}, nullptr, Clock::now() + CommitRetry::kCommitPatience});
+        }
+      } else {
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+      }
       // Everything that queued while the previous commit was syncing goes into this one.
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    const bool committed = write_batch(batch, written);
-    writable_.store(committed, std::memory_order_relaxed);
-    if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const bool durable = committed && written[i];
-      if (durable && !std::holds_alternative<std::monostate>(batch[i].first)) committed_.fetch_add(1, std::memory_order_relaxed);
-      if (batch[i].second) batch[i].second(durable);
+    std::string cause;
+    if (write_batch(batch, written, cause)) {
+      commit_succeeded();
+      commits_.fetch_add(1, std::memory_order_relaxed);
+      if (retry.failing()) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - retry.first_failure());
+        log(LogLevel::info, "audit commits again after " + with_thousands(retry.failures()) + " failed attempts over " +
+                                with_thousands(static_cast<std::uint64_t>(ms.count())) + " ms");
+      }
+      retry.succeeded();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const bool durable = written[i];
+        if (durable && !std::holds_alternative<std::monostate>(batch[i].record))
+          committed_.fetch_add(1, std::memory_order_relaxed);
+        if (batch[i].done) batch[i].done(durable);
+      }
+      batch.clear();
+      continue;
     }
-    batch.clear();
+    // Nothing of the batch is in the database (rolled back): keep the records for the next
+    // attempt, except those whose callers would wait past their deadline. Those are told "not
+    // durable" now and dropped, so no record of an answer that was refused is written later.
+    commit_failed(cause);
+    const auto now = Clock::now();
+    next_attempt = retry.failed(now);
+    log_repeated(LogLevel::error, "audit commit",
+                 "audit commit of " + std::to_string(batch.size()) + " records failed: " + cause + "; retrying in " +
+                     std::to_string(retry.delay().count()) + " ms");
+    std::erase_if(batch, [&](Pending& p) {
+      const bool give_up = std::holds_alternative<std::monostate>(p.record) || p.deadline <= next_attempt;
+      if (give_up && p.done) p.done(false);
+      return give_up;
+    });
   }
+}
+
+std::string SqliteAuditStore::fail_and_roll_back() {
+  std::string cause = describe_error(db_);
+  if (sqlite3_get_autocommit(db_) == 0 && !statements_->rollback.step_done())
+    cause += "; and the rollback failed: " + describe_error(db_);
+  return cause;
 }
 
 // One transaction for the batch; a savepoint per record, so a record the database refuses
 // (a constraint) fails alone while the rest commit. An I/O failure fails the whole batch.
-bool SqliteAuditStore::write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written) {
+bool SqliteAuditStore::write_batch(std::vector<Pending>& batch, std::vector<bool>& written, std::string& cause) {
   Writer& w = *statements_;
   written.assign(batch.size(), false);
-  if (!w.begin.step_done()) return false;
+  // A transaction that a failed rollback left open would refuse every BEGIN after it.
+  if (sqlite3_get_autocommit(db_) == 0) w.rollback.step_done();
+  if (!w.begin.step_done()) {
+    cause = fail_and_roll_back();
+    return false;
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!w.savepoint.step_done()) {
-      w.rollback.step_done();
+      cause = fail_and_roll_back();
       return false;
     }
-    const bool ok = std::visit([&](const auto& record) { return w.write(record); }, batch[i].first);
+    const bool ok = std::visit([&](const auto& record) { return w.write(record); }, batch[i].record);
     written[i] = ok;
-    if (!(ok ? w.release.step_done() : w.rollback_to.step_done() && w.release.step_done())) {
-      w.rollback.step_done();
+    if (!ok && store_fault(sqlite3_extended_errcode(db_))) {
+      // Not this record's fault: the whole batch waits for the next attempt.
+      cause = fail_and_roll_back();
+      return false;
+    }
+    if (!ok) {
+      const std::string refused = describe_error(db_);
+      if (!(w.rollback_to.step_done() && w.release.step_done())) {
+        cause = refused + ", then " + fail_and_roll_back();
+        return false;
+      }
+      log_repeated(LogLevel::error, "audit record refused", "audit record refused by the database: " + refused);
+    } else if (!w.release.step_done()) {
+      cause = fail_and_roll_back();
       return false;
     }
   }
   if (w.commit.step_done()) return true;
-  w.rollback.step_done();
+  cause = fail_and_roll_back();
   return false;
 }
 

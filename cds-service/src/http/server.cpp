@@ -9,10 +9,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -28,45 +32,97 @@ bool is_routine(const beast::error_code& ec) noexcept {
 }
 
 void log_connection_error(std::string_view where, const beast::error_code& ec) {
-  log(is_routine(ec) ? LogLevel::debug : LogLevel::warning,
-      "connection " + std::string(where) + ": " + ec.message());
+  if (is_routine(ec)) return log(LogLevel::debug, "connection " + std::string(where) + ": " + ec.message());
+  log_repeated(LogLevel::warning, "connection " + std::string(where),
+               "connection " + std::string(where) + ": " + ec.message());
 }
 
 // Accepts connections and hands each to the next I/O thread's io_context, round-robin. A
 // connection lives on one thread from accept to close: its handlers never hop threads, so a
 // request costs no cross-thread wake-ups in the reactor (one io_context shared by N threads
 // woke a second thread for nearly every completion: ~13 futex and epoll_ctl calls a request).
+// Each connection must first be admitted by the ConnectionTable (a cap on open connections,
+// and on those of one address). When accept() fails for want of file descriptors, accepting
+// pauses (10 ms, doubling to 1 s) instead of retrying at once: the pending connection stays
+// in the kernel's queue, and a retry at once would fail again at once, in a loop that fills the log.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   using TlsSource = std::function<std::shared_ptr<ssl::context>()>;  // null function: plain HTTP
   Listener(std::span<const std::unique_ptr<net::io_context>> contexts, tcp::acceptor acceptor, TlsSource tls,
-           std::shared_ptr<App> app)
-      : contexts_(contexts), acceptor_(std::move(acceptor)), tls_(std::move(tls)), app_(std::move(app)) {}
+           std::shared_ptr<App> app, std::shared_ptr<ConnectionTable> table)
+      : contexts_(contexts),
+        acceptor_(std::move(acceptor)),
+        pause_timer_(acceptor_.get_executor()),
+        tls_(std::move(tls)),
+        app_(std::move(app)),
+        table_(std::move(table)) {}
 
   void run() { do_accept(); }
   void close() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
       beast::error_code ec;
       self->acceptor_.close(ec);
+      self->pause_timer_.cancel();
     });
   }
 
  private:
+  static constexpr std::chrono::milliseconds kFirstPause{10}, kMaxPause{1000};
+
   void do_accept() {
+    if (!acceptor_.is_open()) return;
     net::io_context& next = *contexts_[next_++ % contexts_.size()];  // only the acceptor's thread counts
     acceptor_.async_accept(next, [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
       self->on_accept(ec, std::move(s));
     });
   }
+  static bool out_of_descriptors(const beast::error_code& ec) {
+    return ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == net::error::no_buffer_space || ec == net::error::no_memory;
+  }
   void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted) return;  // closed: shutting down
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // closed: shutting down
+    if (ec && out_of_descriptors(ec)) {
+      if (pause_.count() == 0) {
+        paused_since_ = std::chrono::steady_clock::now();
+        pauses_ = 0;
+      }
+      ++pauses_;
+      pause_ = pause_.count() == 0 ? kFirstPause : std::min(pause_ * 2, kMaxPause);
+      app_->connection_counters().accept_pauses.fetch_add(1, std::memory_order_relaxed);
+      log_repeated(LogLevel::error, "accept paused",
+                   "accept: " + ec.message() + " (errno " + std::to_string(ec.value()) + "), " +
+                       std::to_string(table_->open()) + " connections open (limits.max_connections " +
+                       std::to_string(table_->max_connections()) + "); accepting again in " +
+                       std::to_string(pause_.count()) + " ms");
+      pause_timer_.expires_after(pause_);
+      pause_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e) self->do_accept();
+      });
+      return;
+    }
+    if (pause_.count() != 0 && !ec) {  // the end of a shortage, whatever the rate limit held back
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - paused_since_);
+      log(LogLevel::info, "accepting again after " + with_thousands(pauses_) + " pauses over " +
+                              with_thousands(static_cast<std::uint64_t>(ms.count())) + " ms without file descriptors");
+    }
+    if (!ec) pause_ = {};
     if (ec) {
-      log_connection_error("accept", ec);
+      log_repeated(is_routine(ec) ? LogLevel::debug : LogLevel::warning, "accept", "connection accept: " + ec.message());
     } else {
       beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers: don't wait for Nagle
-      if (tls_) std::make_shared<SslSession>(std::move(socket), tls_(), app_)->run();
-      else std::make_shared<PlainSession>(std::move(socket), app_)->run();
+      const auto peer = socket.remote_endpoint(ignored);
+      if (auto ticket = table_->admit(peer.address().to_string())) {
+        socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers: don't wait for Nagle
+        if (tls_) std::make_shared<SslSession>(std::move(socket), tls_(), app_, std::move(ticket))->run();
+        else std::make_shared<PlainSession>(std::move(socket), app_, std::move(ticket))->run();
+      } else {
+        socket.close(ignored);
+        log_repeated(LogLevel::warning, "connection refused",
+                     "connection refused: " + std::to_string(table_->open()) + " open, limits.max_connections " +
+                         std::to_string(table_->max_connections()) + " and none idle, or over " +
+                         "limits.max_connections_per_ip, or shutting down");
+      }
     }
     do_accept();
   }
@@ -74,8 +130,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::span<const std::unique_ptr<net::io_context>> contexts_;
   std::size_t next_ = 0;
   tcp::acceptor acceptor_;
+  net::steady_timer pause_timer_;
+  std::chrono::milliseconds pause_{};  // non-zero: accepting has paused since paused_since_
+  std::chrono::steady_clock::time_point paused_since_{};
+  std::uint64_t pauses_ = 0;
   TlsSource tls_;
   std::shared_ptr<App> app_;
+  std::shared_ptr<ConnectionTable> table_;
 };
 
 std::variant<std::shared_ptr<ssl::context>, std::string> make_tls_context(const Config& c) {
@@ -120,6 +181,7 @@ struct Server::Impl {
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<FhirClient> fhir;
   std::shared_ptr<App> app;
+  std::shared_ptr<ConnectionTable> connections;
   std::shared_ptr<Listener> listener;
   unsigned short port = 0;
   std::vector<std::thread> workers;
@@ -210,11 +272,39 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
       std::lock_guard lock(p->tls_mutex);
       return p->tls;
     };
-  impl->listener = std::make_shared<Listener>(impl->contexts, std::move(acceptor), std::move(tls_source), impl->app);
+  std::size_t max_connections = c.limits.max_connections;
+  const std::size_t file_limit = open_file_limit();
+  if (max_connections == 0) max_connections = connections_for_file_limit(file_limit);
+  else if (max_connections > connections_for_file_limit(file_limit))
+    log(LogLevel::warning, "limits.max_connections " + std::to_string(max_connections) + " leaves too few of the " +
+                               std::to_string(file_limit) + " file descriptors allowed for the audit and outbound " +
+                               "fetches; a flood may make accept() fail (it then pauses)");
+  impl->connections = std::make_shared<ConnectionTable>(max_connections, c.limits.max_connections_per_ip,
+                                                        impl->app->connection_counters());
+  impl->listener = std::make_shared<Listener>(impl->contexts, std::move(acceptor), std::move(tls_source), impl->app,
+                                              impl->connections);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 unsigned short Server::port() const noexcept { return impl_->port; }
+
+std::size_t open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1u << 20;
+  return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+std::string raise_open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::string("cannot read the open-file limit: ") + std::strerror(errno);
+  if (rl.rlim_cur == rl.rlim_max) return "open-file limit " + std::to_string(rl.rlim_cur) + " (the hard limit)";
+  const auto soft = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return "open-file limit " + std::to_string(soft) + ", not raised to " + std::to_string(rl.rlim_max) + ": " +
+           std::strerror(errno);
+  return "open-file limit raised from " + std::to_string(soft) + " to the hard limit " + std::to_string(rl.rlim_max);
+}
 
 void Server::start() {
   for (auto& c : impl_->contexts) impl_->work.emplace_back(c->get_executor());
@@ -224,6 +314,10 @@ void Server::start() {
 
 void Server::run() {
   net::signal_set signals(impl_->main(), SIGINT, SIGTERM, SIGHUP);
+  net::steady_timer drain_timer(impl_->main());
+  bool draining = false;
+  std::chrono::steady_clock::time_point drain_deadline;
+  std::function<void()> check_drained;
   std::function<void(beast::error_code, int)> on_signal = [&](beast::error_code ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
@@ -231,9 +325,35 @@ void Server::run() {
       else log(LogLevel::info, "reloaded rules, keys and TLS certificate");
       return signals.async_wait(on_signal);
     }
-    log(LogLevel::info, "shutting down");
+    if (draining) {  // a second SIGTERM: stop now
+      log(LogLevel::warning, "stopping without waiting for " + std::to_string(impl_->connections->busy()) +
+                                 " calls in progress");
+      return impl_->stop_contexts();
+    }
+    // Stop accepting, close idle connections, let calls in progress finish (each connection
+    // closes once its answer is written) up to limits.drain_timeout_ms; the audit writer then
+    // commits what is queued as the server is destroyed.
+    draining = true;
+    const auto timeout = impl_->config.limits.drain_timeout;
+    log(LogLevel::info, "shutting down: " + std::to_string(impl_->connections->busy()) +
+                            " calls in progress get up to " + std::to_string(timeout.count()) + " ms to finish");
     impl_->listener->close();
-    impl_->stop_contexts();
+    impl_->connections->drain();
+    drain_deadline = std::chrono::steady_clock::now() + timeout;
+    check_drained();
+    signals.async_wait(on_signal);
+  };
+  check_drained = [&] {
+    const std::size_t busy = impl_->connections->busy();
+    if (busy == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (busy == 0) log(LogLevel::info, "drained: every call in progress was answered");
+      else log(LogLevel::warning, "drain deadline passed with " + std::to_string(busy) + " calls in progress");
+      return impl_->stop_contexts();
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait([&](beast::error_code ec) {
+      if (!ec) check_drained();
+    });
   };
   signals.async_wait(on_signal);
   start();

@@ -3,9 +3,12 @@
 // Each request goes: wait for bytes (idle time-out) -> header (header time-out, size limit)
 // -> early 413 on a declared over-limit body -> body (body time-out) -> App -> write.
 // Requests on one connection are answered in order, one at a time; pipelined requests wait
-// in the read buffer, which keeps responses ordered without a queue.
+// in the read buffer, which keeps responses ordered without a queue. Each session holds its
+// ConnectionTable ticket and tells it when it waits for a request (idle: it may be closed to
+// make room for a new connection, or at shutdown) and when it is busy with one (never closed).
 #include "cds/app.hpp"
 #include "cds/http/helpers.hpp"
+#include "http/connections.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -39,10 +42,29 @@ void log_connection_error(std::string_view where, const beast::error_code& ec);
 template <class Derived>
 class HttpSession {
  public:
-  explicit HttpSession(std::shared_ptr<App> app) : app_(std::move(app)), limits_(app_->config().limits) {}
+  HttpSession(std::shared_ptr<App> app, std::shared_ptr<ConnectionTable::Ticket> ticket)
+      : app_(std::move(app)), limits_(app_->config().limits), ticket_(std::move(ticket)) {}
+
+  // How the ConnectionTable closes this connection from another thread: on its own executor,
+  // by closing the socket, which ends whatever it waits for with operation_aborted.
+  void register_closer() {
+    ticket_->set_closer([weak = std::weak_ptr<Derived>(self()), ex = derived().stream().get_executor()] {
+      net::post(ex, [weak] {
+        if (auto s = weak.lock()) {
+          beast::error_code ignored;
+          beast::get_lowest_layer(s->stream()).socket().close(ignored);
+        }
+      });
+    });
+  }
 
   void do_wait_request() {
-    if (buffer_.size() > 0) return do_read_header();  // a pipelined request is already here
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+      if (!ticket_->busy()) return derived().do_eof();
+      return do_read_header();
+    }
+    // Answered during a drain (shutting down), or chosen to make room: close, don't wait.
+    if (!ticket_->idle()) return derived().do_eof();
     // An idle keep-alive connection keeps only a small buffer, whatever its last body took.
     if (buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();
     lowest().expires_after(limits_.idle_timeout);
@@ -53,6 +75,7 @@ class HttpSession {
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) return on_stream_error("idle read", ec);
+    if (!ticket_->busy()) return;  // closed to make room just now: the closer ends it
     buffer_.commit(n);
     do_read_header();
   }
@@ -118,7 +141,10 @@ class HttpSession {
   void on_write(beast::error_code ec) {
     response_.reset();
     if (ec) return on_stream_error("write", ec);
-    if (close_after_write_) return derived().do_eof();
+    if (close_after_write_) {
+      ticket_->idle();  // answered: a shutdown no longer waits for this connection's TLS close
+      return derived().do_eof();
+    }
     do_wait_request();
   }
 
@@ -155,6 +181,7 @@ class HttpSession {
 
   std::shared_ptr<App> app_;
   const Limits& limits_;
+  std::shared_ptr<ConnectionTable::Ticket> ticket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<RequestBody>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -164,9 +191,10 @@ class HttpSession {
 
 class PlainSession : public HttpSession<PlainSession>, public std::enable_shared_from_this<PlainSession> {
  public:
-  PlainSession(tcp::socket&& socket, std::shared_ptr<App> app)
-      : HttpSession(std::move(app)), stream_(std::move(socket)) {}
+  PlainSession(tcp::socket&& socket, std::shared_ptr<App> app, std::shared_ptr<ConnectionTable::Ticket> ticket)
+      : HttpSession(std::move(app), std::move(ticket)), stream_(std::move(socket)) {}
   void run() {
+    register_closer();
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait_request(); });
   }
   beast::tcp_stream& stream() { return stream_; }
@@ -183,12 +211,14 @@ class SslSession : public HttpSession<SslSession>, public std::enable_shared_fro
  public:
   // The session shares ownership of its TLS context: a certificate reload (SIGHUP) swaps in a
   // new context for new connections while this one finishes with the old.
-  SslSession(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, std::shared_ptr<App> app)
-      : HttpSession(app),
+  SslSession(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, std::shared_ptr<App> app,
+             std::shared_ptr<ConnectionTable::Ticket> ticket)
+      : HttpSession(app, std::move(ticket)),
         ctx_(std::move(ctx)),
         stream_(std::move(socket), *ctx_),
         handshake_timeout_(app->config().limits.header_timeout) {}
   void run() {
+    register_closer();
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_handshake(); });
   }
   ssl::stream<beast::tcp_stream>& stream() { return stream_; }

@@ -8,7 +8,6 @@
 #include <set>
 #include <thread>
 
-#include <sys/resource.h>
 
 namespace cdstest {
 namespace {
@@ -117,31 +116,6 @@ TEST(Audit, RefusedInvocationsAreRecordedAsRejectedButRoutingErrorsAreNot) {
   EXPECT_EQ(rows[2], (AuditDb::Row{"knee-oa-order-sign", "", "rejected", "415"}));
   EXPECT_EQ(audit.count("card"), 0);
 }
-
-// Makes every file write of this process fail (EFBIG) while it lives: RLIMIT_FSIZE applies to
-// the audit writer's pwrite()s at once, with no waiting on SQLite's busy time-out. SIGXFSZ is
-// ignored meanwhile so the process is not killed. Only the soft limit changes, so it can be
-// restored.
-class NoFileWrites {
- public:
-  NoFileWrites() {
-    getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit none = saved_;
-    none.rlim_cur = 0;
-    ok_ = setrlimit(RLIMIT_FSIZE, &none) == 0;
-  }
-  ~NoFileWrites() {
-    setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  rlimit saved_{};
-  void (*old_handler_)(int) = nullptr;
-  bool ok_ = false;
-};
 
 // The probe behind /readyz must write: an empty transaction commits even on a full disk.
 TEST(Audit, ProbeFailsWhileNothingCanBeWrittenAndPassesAfter) {

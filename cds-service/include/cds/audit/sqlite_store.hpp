@@ -4,6 +4,7 @@
 // commits many records per transaction (group commit), so one fsync serves everyone waiting.
 // Reads (feedback checks, reports) use their own connection: WAL lets them run beside the
 // writer. WAL checkpoints run on a thread and connection of their own, never inside a commit.
+#include "cds/audit/retry.hpp"
 #include "cds/audit/store.hpp"
 
 #include <condition_variable>
@@ -31,10 +32,21 @@ class SqliteAuditStore final : public AuditStore {
 
  private:
   struct Writer;  // the writer connection's prepared statements
+  // A record waiting for its commit, and until when its caller waits (CommitRetry).
+  struct Pending {
+    Record record;
+    Done done;
+    CommitRetry::Clock::time_point deadline;
+  };
   SqliteAuditStore(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader,
                    std::unique_ptr<detail::WalCheckpointer> checkpointer);
   void run();
-  bool write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written);
+  // One transaction for the batch. False, with the cause, when it did not commit; the
+  // transaction is then rolled back and the batch can be written again.
+  bool write_batch(std::vector<Pending>& batch, std::vector<bool>& written, std::string& cause);
+  // Why the last statement on the writer connection failed, then a rollback if a transaction
+  // is still open (SQLite rolls some failures back by itself, not all).
+  std::string fail_and_roll_back();
 
   sqlite3* db_;
   std::unique_ptr<Writer> statements_;
@@ -43,7 +55,7 @@ class SqliteAuditStore final : public AuditStore {
   std::mutex reader_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::pair<Record, Done>> queue_;
+  std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
 };

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -35,10 +36,19 @@ class AuditStore {
   // Background maintenance the backend runs beside its writer (SQLite: WAL checkpoints).
   virtual std::uint64_t checkpoints() const noexcept { return 0; }
 
-  // False after a failed commit, until a later one succeeds.
+  // Whether the writer's last commit attempt succeeded: false after a failed commit, until a
+  // later one on the same writer and connection succeeds. This is /readyz: the very path that
+  // invocations use, not a separate check that could disagree with it.
   bool writable() const noexcept { return writable_.load(std::memory_order_relaxed); }
+  // Why the last failed commit failed, in the backend's own terms (SQLite: the extended result
+  // code, its message and errno). Empty when none has failed. No PHI: codes and messages only.
+  std::string last_failure() const {
+    std::lock_guard lock(failure_mutex_);
+    return last_failure_;
+  }
   // Queues a probe commit, so that a store that recovered is seen as writable again even when
-  // no traffic arrives (a not-ready instance gets none).
+  // no traffic arrives (a not-ready instance gets none). A writer that is failing also probes
+  // by itself, on its retry schedule (cds/audit/retry.hpp).
   void probe() { submit(std::monostate{}, nullptr); }
   // Records committed, and the transactions (fsyncs) that carried them: their ratio is how
   // well group commit is batching.
@@ -50,9 +60,23 @@ class AuditStore {
   AuditStore(const AuditStore&) = delete;
   AuditStore& operator=(const AuditStore&) = delete;
 
+  // The writer reports each attempt's outcome through these.
+  void commit_succeeded() noexcept { writable_.store(true, std::memory_order_relaxed); }
+  void commit_failed(std::string cause) {
+    {
+      std::lock_guard lock(failure_mutex_);
+      last_failure_ = std::move(cause);
+    }
+    writable_.store(false, std::memory_order_relaxed);
+  }
+
   std::atomic<bool> writable_{true};
   std::atomic<std::uint64_t> committed_{0};
   std::atomic<std::uint64_t> commits_{0};
+
+ private:
+  mutable std::mutex failure_mutex_;
+  std::string last_failure_;
 };
 
 // Opens (creating and migrating) the store that `db` names: a SQLite file path. Error text on
