@@ -37,7 +37,7 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   if (input.context == nullptr) return ev;
   ClinicalRecord record;
   collect_record(input, record);
-  ConceptMatcher m(rules);
+  ConceptMatcher m(rules, options.now);
   const ResourceList knee_oa = knee_oa_conditions(record, m);
 
   // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from: each

@@ -229,7 +229,8 @@ TEST(RuleSetLoader, ARuleAuthorCanAddATextPatternWithoutRecompiling) {
   ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const rules::RuleSet>>(loaded));
   const auto& rs = *std::get<std::shared_ptr<const rules::RuleSet>>(loaded);
   rules::detail::TokenizedText t("ZyxoFlow injection, right knee");
-  EXPECT_NE(rs.matcher.find(t, rs.vs(rules::detail::Role::donor_derived).terms), nullptr);
+  rs.context.mark(t, {});
+  EXPECT_NE(rules::detail::TermMatcher::find(t, rs.vs(rules::detail::Role::donor_derived).terms), nullptr);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // after load_rule_set(); evaluation only reads it.
 #include "rules/detail/uuid.hpp"
 #include "rules/detail/code_table.hpp"
+#include "rules/detail/context.hpp"
 #include "rules/detail/term_index.hpp"
 #include "rules/detail/term_matcher.hpp"
 #include "rules/detail/text_template.hpp"
@@ -157,7 +158,10 @@ class RuleSet {
   detail::SystemTable systems;
   std::vector<ValueSet> value_sets;
   std::array<std::size_t, detail::kRoleCount> role_index{};
-  detail::TermMatcher matcher;
+  detail::ContextRules context;  // ConText: negated, historical, hypothetical, experiencer
+  // The value-set roles that name what an order is for (a product or procedure): the first
+  // clause of an order's text naming one of them, un-modified, is what the order is for.
+  std::vector<Role> orderable_roles;
   detail::TermIndex term_index;  // one list per role, in Role order: the terms of vs(role)
   detail::CodeIndex code_index;  // one table per role, in Role order: the codes of vs(role)
   detail::Statuses statuses;
