@@ -311,10 +311,11 @@ void read_products(const Checked& p, RuleSet& rs) {
 void read_evidence(const Checked& e, RuleSet& rs) {
   for (const auto& kv : e.raw()) {
     Checked c = Checked::of(kv.value(), e.path_of(kv.key()));
-    c.only_keys({"label", "doi", "url", "verified", "note", "summary"});
+    c.only_keys({"label", "citation", "doi", "url", "verified", "note", "summary"});
     Evidence ev;
     ev.key = std::string(kv.key());
     ev.label = c.string("label");
+    ev.citation = c.string("citation");
     if (c.has("doi") == c.has("url")) fail(c.path(), "needs exactly one of \"doi\" and \"url\"");
     if (c.has("doi")) {
       const std::string doi = c.string("doi");
@@ -391,9 +392,19 @@ std::string relative_path(const Checked& c, std::string_view key) {
   return p;
 }
 
+void read_regulatory(const Checked& r, RuleSet& rs) {
+  r.only_keys({"title", "facts", "links"});
+  rs.regulatory_title = r.string("title");
+  rs.regulatory_facts = string_list(r.array("facts"), r.path_of("facts"));
+  if (rs.regulatory_facts.empty()) fail(r.path_of("facts"), "must not be empty");
+  rs.regulatory_links = evidence_keys(r.array("links"), r.path_of("links"), rs);
+}
+
 void read_cards(const Checked& c, RuleSet& rs) {
-  c.only_keys({"source", "topicSystemPath", "overrideReasonSystemPath", "donor-derived-product",
-               "single-shot-cell-injection", "whole-joint-plan"});
+  c.only_keys({"source", "rulesPagePath", "evidencePageLabel", "topicSystemPath", "overrideReasonSystemPath",
+               "donor-derived-product", "single-shot-cell-injection", "whole-joint-plan"});
+  rs.rules_page_path = relative_path(c, "rulesPagePath");
+  rs.evidence_page_label = c.string("evidencePageLabel");
   Checked src = c.object("source");
   src.only_keys({"label", "path"});
   rs.source_label = src.string("label");
@@ -533,7 +544,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
   try {
     Checked root = Checked::of(main_doc, "");
     root.only_keys({"id", "title", "version", "source", "codeSystemAliases", "valueSets", "context", "orderableRoles", "statuses",
-                    "thresholds", "products", "defaultBodySite", "plans", "evidence", "overrideReasons", "cards",
+                    "thresholds", "products", "defaultBodySite", "plans", "evidence", "regulatory", "overrideReasons", "cards",
                     "text"});
     root.string("id");
     root.string("title");
@@ -570,6 +581,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
       codings.push_back(coding_object(Checked::of(site_codings[i], index_path(site.path_of("coding"), i))));
     rs->default_body_site = json::serialize(json::object{{"coding", std::move(codings)}, {"text", site.string("text")}});
     read_evidence(root.object("evidence"), *rs);
+    read_regulatory(root.object("regulatory"), *rs);
     read_plans(root.object("plans"), *rs);
     read_override_reasons(root.array("overrideReasons"), "overrideReasons", *rs);
     read_cards(root.object("cards"), *rs);

@@ -175,7 +175,7 @@ TEST(RuleSetLoader, UnknownEvidenceKeyInAPlan) {
   auto err = expect_error(with_edit("knee-oa.json", [](json::object& o) {
     o["plans"].as_object()["3"].as_object()["evidence"].as_array().push_back("smith-2099");
   }));
-  EXPECT_THAT(err.message, HasSubstr("plans.3.evidence[4]"));
+  EXPECT_THAT(err.message, HasSubstr("plans.3.evidence[3]"));
 }
 
 TEST(RuleSetLoader, BadIndicator) {
