@@ -1,11 +1,11 @@
-// The audit write (cds::AuditLog, SQLite WAL, synchronous=FULL, group commit) for a record like
+// The audit write (cds::SqliteAuditStore, SQLite WAL, synchronous=FULL, group commit) for a record like
 // the benchmark request's (2 cards, 3 orders), on disk (/var/tmp, or $CDS_BENCH_AUDIT_DISK) and
 // on tmpfs (/dev/shm: fsync costs nothing, i.e. "audit without durability").
 // Arg: records in flight, as with that many concurrent requests: each iteration submits them
 // and waits until every one is committed. Wall-clock time per record (UseRealTime).
 #include "bench_common.hpp"
 
-#include "cds/audit.hpp"
+#include "cds/audit/sqlite_store.hpp"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -50,12 +50,12 @@ void BM_AuditCommit(benchmark::State& state, bool tmpfs) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   {
-    auto opened = cds::AuditLog::open(dir / "audit.db");
+    auto opened = cds::SqliteAuditStore::open(dir / "audit.db");
     if (auto* err = std::get_if<std::string>(&opened)) {
       state.SkipWithError(err->c_str());
       return;
     }
-    auto& audit = *std::get<std::unique_ptr<cds::AuditLog>>(opened);
+    auto& audit = *std::get<std::unique_ptr<cds::SqliteAuditStore>>(opened);
     const cds::HookRequest& req = bench::parsed_request();
     const auto ev = rules::evaluate(req.input, *bench::rule_set(), {bench::bench_now(), req.input.hook_instance, "https://cds.bench.local"});
     const auto in_flight = static_cast<std::size_t>(state.range(0));

@@ -1,9 +1,9 @@
 #pragma once
 // Shared set-up for the micro-benchmarks: the benchmark request, the rules, allocation counters.
 #include "alloc_counter.hpp"
-#include "cds/hook_request.hpp"
-#include "cds/rules_store.hpp"
-#include "cds/services.hpp"
+#include "cds/hooks/hook_request.hpp"
+#include "cds/hooks/rules_store.hpp"
+#include "cds/hooks/services.hpp"
 
 #include <benchmark/benchmark.h>
 

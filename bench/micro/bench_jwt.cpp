@@ -4,8 +4,8 @@
 // generated at start; the JWKS is served to the Authenticator through its injected fetch.
 #include "bench_common.hpp"
 
-#include "cds/auth.hpp"
-#include "cds/jose.hpp"
+#include "cds/auth/authenticator.hpp"
+#include "cds/auth/jose.hpp"
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>

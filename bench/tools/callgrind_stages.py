@@ -17,7 +17,7 @@ STAGES = [
     ("  of which Boost.JSON parse (all callers)", "boost::json::parse(", False),
     ("rules::evaluate (decide, cards as JSON)", "rules::evaluate(", True),
     ("response body around the cards", "cds::hook_response_body[abi:cxx11](", True),
-    ("audit writer thread (SQLite, group commit)", "cds::AuditLog::run(", True),
+    ("audit writer thread (SQLite, group commit)", "cds::SqliteAuditStore::run(", True),
     ("WAL checkpointer thread", "cds::detail::WalCheckpointer::run(", True),
     ("other: HTTP read/parse/write, Asio, syscalls", None, False),
 ]

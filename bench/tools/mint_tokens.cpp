@@ -4,7 +4,7 @@
 //   mint_tokens --key KEY.pem --kid KID --alg ES384 --iss ISS --sub SUB --aud URL
 //               --count N [--ttl 300] [--threads 0] --out FILE
 // Not part of the service; production EHRs mint their own tokens.
-#include "cds/jose.hpp"
+#include "cds/auth/jose.hpp"
 
 #include <openssl/rand.h>
 

@@ -1,9 +1,9 @@
 #include "cds/app.hpp"
 
-#include "cds/hook_request.hpp"
+#include "cds/hooks/hook_request.hpp"
 #include "cds/log.hpp"
-#include "cds/rules_page.hpp"
-#include "cds/services.hpp"
+#include "cds/hooks/rules_page.hpp"
+#include "cds/hooks/services.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
@@ -15,7 +15,7 @@ namespace cds {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-App::App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir,
+App::App(Config config, RulesStore& rules, AuditStore& audit, Authenticator* auth, FhirClient* fhir,
          Pseudonymizer pseudonymize)
     : config_(std::move(config)),
       base_url_(config_.base_url()),

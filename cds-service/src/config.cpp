@@ -1,6 +1,6 @@
 #include "cds/config.hpp"
 
-#include "cds/http_url.hpp"
+#include "cds/http/url.hpp"
 
 #include "fhir/json.hpp"
 

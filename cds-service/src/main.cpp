@@ -1,7 +1,7 @@
 // cds-service: parse the command line, build the server, run until SIGINT/SIGTERM.
 #include "cds/config.hpp"
 #include "cds/log.hpp"
-#include "cds/server.hpp"
+#include "cds/http/server.hpp"
 
 #include <iostream>
 

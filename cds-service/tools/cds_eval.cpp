@@ -1,8 +1,8 @@
 // cds-eval: evaluate a CDS Hooks request offline and print the response, for rule authors.
 //   cds-eval REQUEST.json [--now 2026-11-25T12:00:00Z] [--rules rules/data] [--service ID]
-#include "cds/hook_request.hpp"
-#include "cds/rules_store.hpp"
-#include "cds/services.hpp"
+#include "cds/hooks/hook_request.hpp"
+#include "cds/hooks/rules_store.hpp"
+#include "cds/hooks/services.hpp"
 
 #include <boost/program_options.hpp>
 

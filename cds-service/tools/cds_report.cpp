@@ -1,7 +1,7 @@
 // cds-report: compliance reports from the audit database (read-only; safe beside a running service).
 //   cds-report --db audit.db --from 2026-11-01 --to 2026-11-30 --format csv|json|html|measure
 //              [--tenant T] [--table NAME] [--out FILE_OR_DIR] [--base-url URL] [--rules DIR]
-#include "cds/report.hpp"
+#include "cds/reports/report.hpp"
 
 #include <boost/program_options.hpp>
 

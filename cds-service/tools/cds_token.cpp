@@ -2,7 +2,7 @@
 //   cds-token --key ehr.key --kid K --iss ISS --aud URL [--sub S] [--alg ES384] [--ttl 300]
 //   cds-token --key ehr.key --kid K --jwks [--alg ES384]
 // For demos and tests: a real EHR signs with its own key and publishes its own JWKS.
-#include "cds/jose.hpp"
+#include "cds/auth/jose.hpp"
 
 #include <boost/program_options.hpp>
 #include <openssl/rand.h>

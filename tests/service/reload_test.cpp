@@ -1,6 +1,6 @@
 // SIGHUP reloads: rules are swapped atomically and a broken file keeps the rules in force; the
 // TLS certificate is replaced for new connections.
-#include "cds/rules_store.hpp"
+#include "cds/hooks/rules_store.hpp"
 #include "test_server.hpp"
 
 #include <boost/asio/ssl/stream.hpp>

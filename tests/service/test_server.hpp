@@ -4,7 +4,7 @@
 // HTTPS/HTTP client whose every network operation is bounded by a time-out, fixture loading
 // and a read-only view of the audit SQLite file.
 #include "cds/log.hpp"
-#include "cds/server.hpp"
+#include "cds/http/server.hpp"
 #include "fhir/json.hpp"
 #include "temp_dir.hpp"
 

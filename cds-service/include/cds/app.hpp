@@ -2,13 +2,14 @@
 // The application behind the HTTP sessions: routing and the invocation pipeline
 //   route -> parse + validate -> gather data -> evaluate rules -> audit (group commit) -> respond.
 // Sessions hand it a parsed request and a callback; it never touches sockets.
-#include "cds/api_error.hpp"
-#include "cds/audit.hpp"
-#include "cds/auth.hpp"
+#include "cds/http/api_error.hpp"
+#include "cds/audit/pseudonymizer.hpp"
+#include "cds/audit/store.hpp"
+#include "cds/auth/authenticator.hpp"
 #include "cds/config.hpp"
-#include "cds/fhir_client.hpp"
-#include "cds/request_body.hpp"
-#include "cds/rules_store.hpp"
+#include "cds/hooks/fhir_client.hpp"
+#include "cds/http/request_body.hpp"
+#include "cds/hooks/rules_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/message.hpp>
@@ -31,7 +32,7 @@ class App {
 
   // `auth` may be null only when config.auth.enabled is false; `fhir` may be null when no
   // fallback fetching is wanted (missing prefetch is then answered 412).
-  App(Config config, RulesStore& rules, AuditLog& audit, Authenticator* auth, FhirClient* fhir,
+  App(Config config, RulesStore& rules, AuditStore& audit, Authenticator* auth, FhirClient* fhir,
       Pseudonymizer pseudonymize);
   void handle(HttpRequest&& request, Respond respond);
 
@@ -50,17 +51,17 @@ class App {
   const Config& config() const noexcept { return config_; }
 
  private:
-  // The invocation pipeline, one function per step (src/invocation.cpp).
+  // The invocation pipeline, one function per step (src/hooks/invocation.cpp).
   struct Invocation;
   void invoke(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
   void gather(std::shared_ptr<Invocation> inv);
   void evaluate(std::shared_ptr<Invocation> inv);
   void finish(std::shared_ptr<Invocation> inv, HttpResponse response, std::string outcome);
-  // GET /reports/compliance for holders of an admin token (src/reports_endpoint.cpp).
+  // GET /reports/compliance for holders of an admin token (src/reports/endpoint.cpp).
   void reports(HttpRequest&& request, const boost::urls::params_view& params, Respond respond);
   HttpResponse compliance_response(struct ReportRequest request, const HttpRequest& http_request) const;
   bool is_admin(const HttpRequest& request) const;
-  // POST /cds-services/{id}/feedback (src/feedback.cpp).
+  // POST /cds-services/{id}/feedback (src/hooks/feedback.cpp).
   void feedback(const struct ServiceDefinition& service, HttpRequest&& request, Principal principal, Respond respond);
   // Authenticates the caller for `audience`, then hands the request on to `next`; on failure
   // answers 401 itself. A token whose key must first be fetched from its issuer's JWK Set URL
@@ -77,7 +78,7 @@ class App {
   Config config_;
   std::string base_url_;
   RulesStore& rules_;
-  AuditLog& audit_;
+  AuditStore& audit_;
   Authenticator* auth_;
   FhirClient* fhir_;
   Pseudonymizer pseudonymize_;

@@ -1,7 +1,7 @@
 #pragma once
 // Service configuration: a JSON file (unknown keys are an error naming the key) overridden by
 // command-line flags. Relative paths in the file resolve against the file's own directory.
-#include "cds/auth.hpp"
+#include "cds/auth/authenticator.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -1,0 +1,46 @@
+#pragma once
+// What the audit trail records: one row per invocation (with its cards and evaluated orders)
+// and per feedback item. Backend-neutral: every AuditStore writes these.
+#include "rules/engine.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cds {
+
+struct InvocationRecord {
+  std::string received_at;  // ISO 8601 UTC, milliseconds
+  std::string hook, service_id, hook_instance;
+  std::string user_id, encounter_id;
+  std::string patient_ref;  // pseudonymised unless configured otherwise
+  std::string jwt_iss, jwt_sub, tenant;
+  std::string rules_version;
+  std::string outcome;  // "ok" | "incomplete" | "rejected"
+  unsigned http_status = 200;
+  std::int64_t latency_us = 0;
+  std::string patient_type;
+  std::vector<rules::CardRecord> cards;  // with what feedback on each is checked against
+  std::vector<rules::OrderRecord> orders;
+};
+
+struct FeedbackRecord {
+  std::string received_at;
+  std::string card_uuid;
+  std::string service_id;
+  std::string outcome;  // "accepted" | "overridden"
+  std::vector<std::string> accepted_suggestions;
+  std::string override_reason;  // "system|code", empty when none
+  bool has_user_comment = false;  // the comment itself is free text: not stored
+  std::string outcome_timestamp;
+  std::string jwt_iss, jwt_sub, tenant;
+};
+
+// What feedback validation needs to know about an issued card.
+struct IssuedCard {
+  std::string service_id;
+  std::vector<std::string> override_reason_codes;  // "system|code"
+  std::vector<std::string> suggestion_uuids;
+};
+
+}  // namespace cds

@@ -1,0 +1,51 @@
+#pragma once
+// The embedded audit store: one SQLite file in WAL mode with synchronous=FULL, so a COMMIT is
+// an fsync and "acknowledged" means "recorded". One writer thread owns the write connection and
+// commits many records per transaction (group commit), so one fsync serves everyone waiting.
+// Reads (feedback checks, reports) use their own connection: WAL lets them run beside the
+// writer. WAL checkpoints run on a thread and connection of their own, never inside a commit.
+#include "cds/audit/store.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+struct sqlite3;
+
+namespace cds {
+namespace detail {
+class WalCheckpointer;
+}
+
+class SqliteAuditStore final : public AuditStore {
+ public:
+  // Opens (creating and migrating) the database. Error text on failure.
+  static std::variant<std::unique_ptr<SqliteAuditStore>, std::string> open(const std::filesystem::path& file);
+  ~SqliteAuditStore() override;  // commits what is queued, then stops the writer
+
+  void submit(Record record, Done done) override;
+  std::optional<IssuedCard> find_card(const std::string& uuid) override;
+  std::uint64_t checkpoints() const noexcept override;
+
+ private:
+  struct Writer;  // the writer connection's prepared statements
+  SqliteAuditStore(sqlite3* db, std::unique_ptr<Writer> statements, sqlite3* reader,
+                   std::unique_ptr<detail::WalCheckpointer> checkpointer);
+  void run();
+  bool write_batch(std::vector<std::pair<Record, Done>>& batch, std::vector<bool>& written);
+
+  sqlite3* db_;
+  std::unique_ptr<Writer> statements_;
+  sqlite3* reader_;
+  std::unique_ptr<detail::WalCheckpointer> checkpointer_;
+  std::mutex reader_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<Record, Done>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace cds

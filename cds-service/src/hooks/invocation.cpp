@@ -1,0 +1,201 @@
+// The invocation pipeline behind POST /cds-services/{id}:
+//   validate -> gather data (prefetch, else FHIR client) -> evaluate rules -> audit -> respond.
+// Each step is one member function; the state of one call travels in an Invocation.
+#include "cds/app.hpp"
+#include "cds/hooks/hook_request.hpp"
+#include "cds/http/helpers.hpp"
+#include "cds/log.hpp"
+#include "cds/hooks/prefetch.hpp"
+#include "cds/hooks/services.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <optional>
+#include <ctime>
+
+namespace cds {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+// A fresh seed per invocation: card uuids are derived from it (the rules stay pure).
+std::string random_seed() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) s += hex[b >> 4], s += hex[b & 15];
+  return s;
+}
+
+}  // namespace
+
+struct App::Invocation {
+  HttpRequest request;
+  Respond respond;
+  Principal principal;
+  const ServiceDefinition* service = nullptr;
+  std::unique_ptr<HookRequest> hook;
+  InvocationRecord record;
+  std::chrono::system_clock::time_point received;
+  std::chrono::steady_clock::time_point started;
+};
+
+void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal principal, Respond respond) {
+  auto inv = std::make_shared<Invocation>();
+  inv->received = std::chrono::system_clock::now();
+  inv->started = std::chrono::steady_clock::now();
+  inv->request = std::move(req);
+  inv->respond = std::move(respond);
+  inv->principal = std::move(principal);
+  inv->service = &service;
+  InvocationRecord& record = inv->record;
+  record.received_at = iso_utc(inv->received);
+  record.service_id = service.id;
+  record.hook = service.hook;
+  record.jwt_iss = inv->principal.iss;
+  record.jwt_sub = inv->principal.sub;
+  record.tenant = inv->principal.tenant;
+
+  auto reject = [&](const ApiError& e) { finish(inv, json_response(e.status, error_body(e), inv->request), "rejected"); };
+  if (!is_json_content_type(inv->request[http::field::content_type]))
+    return reject({415, "Content-Type must be application/json"});
+  auto parsed = parse_hook_request(service, inv->request.body());
+  if (auto* e = std::get_if<ApiError>(&parsed)) return reject(*e);
+  inv->hook = std::get<std::unique_ptr<HookRequest>>(std::move(parsed));
+  HookRequest& hook = *inv->hook;
+  record.hook_instance = hook.input.hook_instance;
+  record.user_id = hook.user_id;
+  record.encounter_id = hook.encounter_id;
+  record.patient_ref = pseudonymize_("Patient/" + std::string(hook.patient_id));
+  if (!hook.fhir_server.empty() && !fhir_server_trusted(inv->principal, hook.fhir_server)) {
+    // Not on this EHR's allowlist: behave as if no fhirServer was sent, and never connect to it.
+    log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
+    hook.fhir_server = {};
+  }
+  // The FHIR client speaks HTTPS only: a plain-http fhirServer could never be fetched from.
+  if (fhir_ == nullptr || !hook.fhir_server.starts_with("https://")) hook.fhir_server = {};
+  if (auto e = check_data_available(hook)) return reject(*e);
+  if (hook.fhir_authorization) {
+    auto patient = fhir::string_field(hook.fhir_authorization, "patient");
+    if (!patient.empty() && patient != hook.patient_id)
+      return reject(bad_request("'fhirAuthorization.patient' does not match 'context.patientId'"));
+  }
+  gather(std::move(inv));
+}
+
+void App::gather(std::shared_ptr<Invocation> inv) {
+  HookRequest& hook = *inv->hook;
+  // What to fetch: keys the client did not satisfy, and (to be sure) keys it sent as null.
+  std::vector<std::string_view> wanted = hook.missing_prefetch;
+  if (!hook.fhir_server.empty()) wanted.insert(wanted.end(), hook.null_prefetch.begin(), hook.null_prefetch.end());
+  if (wanted.empty()) return evaluate(std::move(inv));
+
+  std::vector<FhirQuery> queries;
+  std::string_view scope = fhir::string_field(hook.fhir_authorization, "scope");
+  std::string base(hook.fhir_server);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  for (std::string_view key : wanted) {
+    const bool was_null = std::find(hook.null_prefetch.begin(), hook.null_prefetch.end(), key) != hook.null_prefetch.end();
+    std::optional<std::string> query;
+    for (const auto& t : inv->service->prefetch)
+      if (t.key == key) query = render_prefetch(t.query, *hook.input.context);
+    // Only what the token's scope grants: asking for more would just earn a 403.
+    if (!query || (hook.fhir_authorization && !scope_allows(scope, *query))) {
+      if (!was_null) hook.unavailable.push_back(key);  // a null still says "no data"
+      continue;
+    }
+    queries.push_back({std::string(key), base + "/" + *query});
+  }
+  if (queries.empty()) return evaluate(std::move(inv));
+
+  std::string token(fhir::string_field(hook.fhir_authorization, "access_token"));
+  auto deadline = inv->started + config_.fhir.timeout;
+  fhir_->fetch(std::move(queries), std::move(token), deadline, [this, inv](std::vector<FhirResult> results) mutable {
+    HookRequest& h = *inv->hook;
+    json::object merged;
+    if (h.input.prefetch) merged = *h.input.prefetch;
+    for (auto& r : results) {
+      std::string_view key;
+      bool was_null = false;
+      for (auto k : h.missing_prefetch)
+        if (k == r.key) key = k;
+      for (auto k : h.null_prefetch)
+        if (k == r.key) key = k, was_null = true;
+      if (key.empty()) continue;
+      // The server's data meets the bar the client's prefetch must: else it is not used at all.
+      if (r.value) r.failure = fetched_data_problem(*r.value, h.patient_id);
+      if (r.value && r.failure.empty()) {
+        merged[key] = std::move(*r.value);
+        // Part of the data: it is read, but what needs all of it (a single-shot warning needs
+        // the whole procedure history) must not be concluded from it.
+        if (!r.truncated.empty()) {
+          h.unavailable.push_back(key);
+          log(LogLevel::warning, "FHIR fetch for prefetch '" + r.key + "' stopped early, at " + r.truncated);
+        }
+      } else if (!was_null) {  // a key the client sent as null keeps meaning "no data"
+        h.unavailable.push_back(key);
+        // Which key and why, never the URL's query values, the token or the body.
+        log(LogLevel::warning, "FHIR fetch for prefetch '" + r.key + "' failed: " + r.failure);
+        metrics_.fhir_fetch_failures.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    h.gathered_prefetch = std::move(merged);
+    h.input.prefetch = &h.gathered_prefetch.get_object();
+    evaluate(std::move(inv));
+  });
+}
+
+void App::evaluate(std::shared_ptr<Invocation> inv) {
+  HookRequest& hook = *inv->hook;
+  hook.input.unavailable = hook.unavailable;
+  auto rules = rules_.current();
+  inv->record.rules_version = rules::version_of(*rules);
+  const std::string seed = random_seed();
+  rules::EvalOptions options;
+  options.now = std::chrono::floor<std::chrono::seconds>(inv->received);
+  options.issued_at = std::chrono::floor<std::chrono::milliseconds>(inv->received);
+  options.uuid_seed = seed;
+  options.base_url = base_url_;
+  rules::Evaluation eval;
+  try {
+    eval = rules::evaluate(hook.input, *rules, options);
+  } catch (const std::exception& ex) {
+    log(LogLevel::error, std::string("rule evaluation failed: ") + ex.what());
+    return finish(inv, json_response(500, error_body({500, "rule evaluation failed"}), inv->request), "rejected");
+  }
+  inv->record.patient_type = eval.patient_type;
+  inv->record.cards = std::move(eval.card_records);
+  inv->record.orders = std::move(eval.orders);
+  // Data we could get neither by prefetch nor by fetching: advice rests on what we had.
+  std::string outcome = hook.unavailable.empty() ? "ok" : "incomplete";
+  finish(inv, json_response(200, hook_response_body(eval.cards_json), inv->request), std::move(outcome));
+}
+
+// Every outcome, refusals included, is recorded before it is answered.
+void App::finish(std::shared_ptr<Invocation> inv, HttpResponse res, std::string outcome) {
+  InvocationRecord& record = inv->record;
+  record.outcome = std::move(outcome);
+  record.http_status = res.result_int();
+  record.latency_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - inv->started).count();
+  const bool advice = res.result_int() == 200;
+  auto& counter = record.outcome == "ok"           ? metrics_.invocations_ok
+                  : record.outcome == "incomplete" ? metrics_.invocations_incomplete
+                                                   : metrics_.invocations_rejected;
+  counter.fetch_add(1, std::memory_order_relaxed);
+  // The parsed request and its body are done with: free them here, on the I/O thread, and keep
+  // the audit writer to writing. The headers stay for the answer.
+  inv->hook.reset();
+  std::string().swap(inv->request.body());
+  audit_.submit(std::move(record), [this, inv, res = std::move(res), advice](bool durable) mutable {
+    // Advice without a record is not allowed.
+    inv->respond(durable || !advice ? std::move(res)
+                                    : audit_unavailable(inv->request.version(), inv->request.keep_alive(),
+                                                        inv->request[http::field::origin]));
+  });
+}
+
+}  // namespace cds
