@@ -498,12 +498,11 @@ void plan_card_for_prior_donor(const CardInputs& in, std::span<const OrderFacts*
     append_order_name(in, orders, *f);
     add_unique(p.triggered_by, f->ref);
   }
-  Lines lines(in.scratch);
+  Lines lines(in.scratch);  // the orders and what they name are in the detail itself
   knee_oa_lines(in, naming.size() == 1 ? naming.front() : nullptr, nullptr, p.triggered_by);
   patient_type_line(in, lines);
-  prior_donor_lines(in, naming, lines, p.triggered_by);
   Text matched(in.scratch);
-  markdown_text_to(matched, naming.front()->past_donor, 60);
+  markdown_text_to(matched, naming.front()->past_donor, 40);
   const JsonTemplate& detail = card_json_text(rules, kPlan, "detailPriorDonor");
   reserve_detail(in, p.detail, detail);
   Text evidence(in.scratch);

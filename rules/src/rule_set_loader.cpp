@@ -176,16 +176,16 @@ Modifier modifier_or_fail(std::string_view name, std::string_view path) {
 // pseudo-triggers; termination terms; past dates.
 void read_context(const Checked& c, RuleSet& rs) {
   c.only_keys({"method", "note", "defaultScope", "modifiers", "pseudoTriggers", "terminations", "pastDates"});
-  c.string("method");
+  ContextRules ctx;
+  ctx.method = c.string("method");
   c.opt_string("note");
   const auto default_scope = static_cast<std::size_t>(c.integer("defaultScope", 1, 30));
-  ContextRules ctx;
   Checked mods = c.object("modifiers");
   for (const auto& kv : mods.raw()) modifier_or_fail(kv.key(), mods.path_of(kv.key()));
   for (std::size_t m = 0; m < kModifierCount; ++m) {
     Checked mod = mods.object(kModifierNames[m]);
     mod.only_keys({"description", "triggers"});
-    mod.string("description");
+    ctx.descriptions[m] = mod.string("description");
     const json::array& triggers = mod.array("triggers");
     if (triggers.empty()) fail(mod.path_of("triggers"), "must not be empty");
     for (std::size_t i = 0; i < triggers.size(); ++i) {

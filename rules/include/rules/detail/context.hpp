@@ -58,6 +58,8 @@ struct PastDates {
 
 class ContextRules {
  public:
+  std::string method;  // the method and its reference, as the rule data states them
+  std::array<std::string, kModifierCount> descriptions;  // what each modifier means
   std::vector<ContextTrigger> triggers;
   std::vector<WordPattern> pseudo_triggers;
   std::vector<std::string> pseudo_trigger_texts;  // as written, for the rules page
