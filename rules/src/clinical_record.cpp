@@ -204,6 +204,12 @@ ConceptMatcher::Hit ConceptMatcher::TextFacts::current_hit(Role role) const noex
   return Hit{true, rules->vs(role).terms[t].text, false};
 }
 
+ConceptMatcher::Hit ConceptMatcher::TextFacts::ever_hit(Role role) const noexcept {
+  const std::uint16_t t = ever[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, rules->vs(role).terms[t].text, false};
+}
+
 namespace {
 
 // A CodeableConcept's or a Coding's string members, read in one pass over the object's members

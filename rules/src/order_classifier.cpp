@@ -67,13 +67,9 @@ OrderFacts classify_order(const json::object& resource, ConceptMatcher& m, const
     if (f.past_donor.empty()) f.past_donor = past_donor_of(facts, rules);
     if (coded_product || head.names_product) return;
     head = head_of(facts, rules);
-    if (assertion == Assertion::ever && !head.names_product) {
-      head.donor = facts.ever[static_cast<std::size_t>(Role::donor_derived)] != TermIndex::kNone
-                       ? Hit{true, rules.vs(Role::donor_derived).terms[facts.ever[static_cast<std::size_t>(Role::donor_derived)]].text, false}
-                       : Hit{};
-      head.autologous = facts.ever[static_cast<std::size_t>(Role::autologous_cell)] != TermIndex::kNone
-                            ? Hit{true, rules.vs(Role::autologous_cell).terms[facts.ever[static_cast<std::size_t>(Role::autologous_cell)]].text, false}
-                            : Hit{};
+    if (assertion == Assertion::ever && !head.names_product) {  // a performed Procedure's "prior amniotic injection"
+      head.donor = facts.ever_hit(Role::donor_derived);
+      head.autologous = facts.ever_hit(Role::autologous_cell);
       head.names_product = head.donor || head.autologous;
     }
   };

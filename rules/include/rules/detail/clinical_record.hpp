@@ -94,7 +94,8 @@ class ConceptMatcher {
   struct TextFacts {
     RoleHits current, ever;
     RoleClauses clause;
-    Hit current_hit(Role role) const noexcept;  // as a Hit (needs the rules for the term text)
+    Hit current_hit(Role role) const noexcept;  // as Hits (they need the rules for the term text)
+    Hit ever_hit(Role role) const noexcept;
     const RuleSet* rules = nullptr;
   };
   TextFacts text_facts(std::string_view text);
