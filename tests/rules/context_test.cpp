@@ -103,6 +103,9 @@ TEST(ConText, PastDatesAreHistorical) {
   EXPECT_EQ(modifiers_of("amniotic injection 12/2026", "amniotic"), "");  // later this year
   EXPECT_EQ(modifiers_of("amniotic injection 2027", "amniotic"), "");
   EXPECT_EQ(modifiers_of("amniotic injection 2023", "amniotic", Today{}), "");  // no clock: no past
+  // A date's scope is 4 words: a real order that names an old procedure after it stays an order.
+  EXPECT_EQ(modifiers_of("Amniotic inj R knee, s/p scope 2019", "amniotic"), "");
+  EXPECT_EQ(modifiers_of("Amniotic R knee s/p scope 2019", "amniotic"), "");
 }
 
 // The families of order text that only mention a donor-derived or cell product.
