@@ -41,8 +41,8 @@ Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOpti
   const ResourceList knee_oa = knee_oa_conditions(record, m);
 
   // Per-evaluation temporaries (the draft orders' facts, the text cards are assembled from: each
-  // card's detail is a few KiB) live here, so the analysis and the card text allocate nothing
-  // on the heap.
+  // card's detail is up to 800 characters) live here, so the analysis and the card text allocate
+  // nothing on the heap.
   std::array<std::byte, 64 * 1024> scratch_buffer;
   std::pmr::monotonic_buffer_resource scratch(scratch_buffer.data(), scratch_buffer.size());
   std::pmr::vector<OrderFacts> facts(&scratch);  // the evaluated draft orders, in draftOrders order
