@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   gnuplot-nox  # bench/soak plots
 )
+# Node and npm run the independent FHIR validator test (tests/fhir-validator). A node that came
+# with its own npm (e.g. from NodeSource) is kept: Debian's npm package would conflict with it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -2,6 +2,7 @@
 
 #include "cds/hooks/hook_request.hpp"
 #include "cds/log.hpp"
+#include "cds/hooks/evidence_page.hpp"
 #include "cds/hooks/rules_page.hpp"
 #include "cds/hooks/services.hpp"
 
@@ -119,6 +120,13 @@ void App::handle(HttpRequest&& req, Respond respond) {
     if (!get) return error(405, "use GET on the rules page", "GET, OPTIONS");
     // Public documentation of the rules in force (no PHI), so the card's source link works.
     HttpResponse res = json_response(200, render_rules_page(rules::describe(*rules_.current())), req);
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    return respond(std::move(res));
+  }
+  if (parts.size() == 3 && parts[0] == "docs" && parts[1] == "evidence" && parts[2] == "knee-oa") {
+    if (!get) return error(405, "use GET on the evidence page", "GET, OPTIONS");
+    // The page behind every card's evidence link and source.url (public, no PHI).
+    HttpResponse res = json_response(200, render_evidence_page(rules::describe_evidence(*rules_.current())), req);
     res.set(http::field::content_type, "text/html; charset=utf-8");
     return respond(std::move(res));
   }

@@ -64,11 +64,13 @@ std::string_view uuid_for(const CardInputs& in, UuidText& out, std::string_view 
   return std::string_view(out.data(), out.size());
 }
 
-// The order as card text: its own words (escaped), or its codes when it has none.
+// The order as card text: its own words (escaped, cut at kOrderLabelLimit characters), or its
+// codes when it has none.
+constexpr std::size_t kOrderLabelLimit = 80;
 Text order_label(const CardInputs& in, const OrderFacts& f) {
   Text out(in.scratch);
   if (!f.text.empty()) {
-    markdown_text_to(out, f.text);
+    markdown_text_to(out, f.text, kOrderLabelLimit);
     return out;
   }
   Text codes(in.scratch);
@@ -117,13 +119,16 @@ void add_unique(Refs& refs, std::string_view ref) {
 // A new why-line (on the lines' arena), JSON-escaped.
 Text& new_line(const CardInputs&, Lines& lines) { return lines.emplace_back(); }
 
-// Why-lines about knee OA: the problem-list Conditions, or the order's own reason.
-void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, Refs& refs) {
+// Why-lines about knee OA: the problem-list Conditions, or the order's own reason. Without
+// `lines`, only their references (triggeredBy): the plan card does not repeat what the flag
+// cards say.
+void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines* lines, Refs& refs) {
   for (const json::object* c : in.knee_oa) {
     Reference ref;
     reference_of(*c, ref);
-    in.rules.json_text("why.kneeOa")
-        .render_to(new_line(in, lines), {{"ref", ref}, {"text", concept_label(in, fhir::Condition(c).code())}});
+    if (lines != nullptr)
+      in.rules.json_text("why.kneeOa")
+          .render_to(new_line(in, *lines), {{"ref", ref}, {"text", concept_label(in, fhir::Condition(c).code())}});
     add_unique(refs, ref);
   }
   if (order == nullptr || !order->knee_oa_reason) return;
@@ -133,18 +138,25 @@ void knee_oa_lines(const CardInputs& in, const OrderFacts* order, Lines& lines, 
       if (r == ref) return;  // already listed as a problem-list Condition
     add_unique(refs, ref);
   }
-  in.rules.json_text("why.orderReason")
-      .render_to(new_line(in, lines), {{"ref", ref}, {"text", concept_label(in, fhir::CodeableConcept(order->reason_concept))}});
+  // The problem list already says knee OA: the order's own reason would say it again.
+  if (lines != nullptr && in.knee_oa.empty())
+    in.rules.json_text("why.orderReason")
+        .render_to(new_line(in, *lines), {{"ref", ref}, {"text", concept_label(in, fhir::CodeableConcept(order->reason_concept))}});
 }
 
+// A card is read in seconds: the reasons for the type are cut at this many characters.
+constexpr std::size_t kReasonsLimit = 120;
+
 void patient_type_line(const CardInputs& in, Lines& lines) {
-  Text joined(in.scratch);
+  Text all(in.scratch);
   const bool unknown = in.typing.type == "unknown";
   const auto& parts = unknown ? in.typing.missing : in.typing.reasons;
   for (const auto& p : parts) {
-    if (!joined.empty()) joined += "; ";
-    joined += p;
+    if (!all.empty()) all += "; ";
+    all += p;
   }
+  Text joined(in.scratch);
+  shorten_to(joined, all, kReasonsLimit);
   if (unknown)
     in.rules.json_text("why.patientTypeUnknown").render_to(new_line(in, lines), {{"missing", joined}});
   else
@@ -164,7 +176,7 @@ void append_why(const CardInputs& in, Text& detail, const Lines& lines) {
 }
 
 // Calls f(evidence) for the card's links: the rule's own, then (plan card) the typed plan's
-// evidence not already among them.
+// key studies not already among them.
 template <typename F>
 void for_each_link(const RuleSet& rules, std::string_view rule, const Plan* plan, F&& f) {
   const std::vector<std::string>& own = rules.card_styles.find(rule)->second.links;
@@ -179,32 +191,17 @@ void for_each_link(const RuleSet& rules, std::string_view rule, const Plan* plan
   }
 }
 
-// The card's links, serialized: the rule's own, then (plan card) the typed plan's evidence.
+// The card's links, serialized as array elements (no brackets): the rule's own, then (plan
+// card) the typed plan's key studies. The evidence page's link is added per card (its URL has
+// the service's base).
 std::string link_objects(const RuleSet& rules, std::string_view rule, const Plan* plan) {
   json::array out;
   for_each_link(rules, rule, plan, [&](const Evidence& e) {
     out.push_back(json::object{{"label", e.label}, {"url", e.url}, {"type", "absolute"}});
   });
-  return out.empty() ? std::string() : json::serialize(out);
-}
-
-// The plan card's evidence list as markdown, for `plan` (null: the patient's type is unknown).
-std::string evidence_markdown(const RuleSet& rules, const Plan* plan) {
-  std::string out;
-  for_each_link(rules, kPlan, plan, [&](const Evidence& e) {
-    if (!out.empty()) out += '\n';
-    out += "- ";
-    out += e.summary;
-  });
-  return out;
-}
-
-// The plan card's evidence, as a value for its detail template: compiled with the typed plan,
-// written now when there is none (rare).
-Arg evidence_arg(const CardInputs& in, std::string& untyped) {
-  if (const Plan* plan = in.rules.plan_for(in.typing.type)) return Arg{"evidence", plan->evidence_json, kEscaped};
-  untyped = evidence_markdown(in.rules, nullptr);
-  return Arg{"evidence", untyped};
+  if (out.empty()) return {};
+  std::string s = json::serialize(out);
+  return s.substr(1, s.size() - 2);
 }
 
 struct CardParts {
@@ -283,8 +280,15 @@ void end_card(const CardInputs& in, CardParts& p) {
   w.end_array();
 
   const Plan* plan = p.rule == kPlan ? rules.plan_for(in.typing.type) : nullptr;
-  if (const std::string& links = plan != nullptr ? plan->card_links : style.link_objects; !links.empty())
-    w.key("links").raw(links);
+  const std::string& links = plan != nullptr ? plan->card_links : style.link_objects;
+  if (!links.empty() || !in.base_url.empty()) {
+    w.key("links").begin_array().members(links);
+    if (!in.base_url.empty()) {
+      w.begin_object().key("label").string(rules.evidence_page_label);
+      w.key("url").string(concat(in, in.base_url, rules.source_path)).key("type").string("absolute").end_object();
+    }
+    w.end_array();
+  }
 
   w.key("extension").begin_object().key(kProvenanceExtensionKey).begin_object();
   w.key("ruleId").string(p.rule).key("rulesVersion").string(rules.version).key("triggeredBy").begin_array();
@@ -315,24 +319,45 @@ Text render_text(const CardInputs& in, std::string_view tmpl, std::initializer_l
 // Room for a detail rendered from `tmpl`, so it is not copied as it grows: the template, the
 // plan, and a margin for the order text, evidence and why-lines.
 void reserve_detail(const CardInputs& in, Text& detail, const JsonTemplate& tmpl) {
-  detail.reserve(tmpl.literal_size() + in.plan_json.size() + 2048);
+  detail.reserve(tmpl.literal_size() + in.plan_json.size() + 1024);
 }
 
-// Why-lines and triggeredBy shared by the two order flag cards.
-void order_why(const CardInputs& in, const OrderFacts& f, std::string_view label, CardParts& p, Lines& lines) {
+// Why-lines and triggeredBy shared by the two order flag cards (the detail names the order).
+void order_why(const CardInputs& in, const OrderFacts& f, CardParts& p, Lines& lines) {
   add_unique(p.triggered_by, f.ref);
-  in.rules.json_text("why.order")
-      .render_to(new_line(in, lines), {{"ref", f.ref}, {"text", label}, {"matched", matched_label(in, f)}});
-  knee_oa_lines(in, &f, lines, p.triggered_by);
+  knee_oa_lines(in, &f, &lines, p.triggered_by);
 }
 
-// The detail of an order flag card: its template, then the why-lines.
+// The detail of an order flag card: its template, then the why-lines. The plan is on the plan
+// card only: the flag card points to it.
 void order_detail(const CardInputs& in, std::string_view rule, const OrderFacts& f, std::string_view label,
                   CardParts& p) {
   const JsonTemplate& tmpl = card_json_text(in.rules, rule, "detail");
   reserve_detail(in, p.detail, tmpl);
   tmpl.render_to(p.detail,
-                 {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"plan", in.plan_json, kEscaped}});
+                 {{"order", label}, {"orderRef", f.ref}, {"matched", matched_label(in, f)}, {"more", in.more_json, kEscaped}});
+}
+
+// The plan card's evidence sentence, as a value for its detail template (rendered into `buf`).
+Arg evidence_arg(const CardInputs& in, Text& buf) {
+  card_json_text(in.rules, kPlan, "evidence").render_to(buf, {});
+  return Arg{"evidence", buf, kEscaped};
+}
+
+// An order as the plan card names it: by reference (the flag cards give its text).
+void append_order_name(const CardInputs&, Text& out, const OrderFacts& f) {
+  if (!out.empty()) out += ", ";
+  out += f.ref.view();
+}
+
+// Why-lines for orders that name a prior donor-derived injection (context, not a flag).
+void prior_donor_lines(const CardInputs& in, std::span<const OrderFacts* const> naming, Lines& lines, Refs& refs) {
+  for (const OrderFacts* f : naming) {
+    Text matched(in.scratch);
+    markdown_text_to(matched, f->past_donor, 60);
+    in.rules.json_text("why.priorDonor").render_to(new_line(in, lines), {{"ref", f->ref}, {"matched", matched}});
+    add_unique(refs, f->ref);
+  }
 }
 
 }  // namespace
@@ -345,8 +370,7 @@ void donor_card(const CardInputs& in, const OrderFacts& f) {
   const Text label = order_label(in, f);
   order_detail(in, kDonor, f, label, p);
   Lines lines(in.scratch);
-  order_why(in, f, label, p, lines);
-  patient_type_line(in, lines);
+  order_why(in, f, p, lines);
   append_why(in, p.detail, lines);
   begin_card(in, p);
 
@@ -375,15 +399,13 @@ void single_shot_card(const CardInputs& in, const OrderFacts& f) {
   const Text label = order_label(in, f);
   order_detail(in, kSingleShot, f, label, p);
   Lines lines(in.scratch);
-  order_why(in, f, label, p, lines);
+  order_why(in, f, p, lines);
   char count[24];
   const auto n = std::to_chars(count, count + sizeof count, t.single_shot_series_repeat_count_at_least).ptr - count;
   rules.json_text("why.singleShot")
       .render_to(new_line(in, lines), {{"ref", f.ref},
                                        {"count", std::string_view(count, static_cast<std::size_t>(n))},
                                        {"quantity", format_number(t.single_shot_quantity_at_most)}});
-  rules.json_text("why.noPlan").render_to(new_line(in, lines), {});
-  patient_type_line(in, lines);
   append_why(in, p.detail, lines);
   begin_card(in, p);
 
@@ -430,7 +452,8 @@ void plan_suggestion(const CardInputs& in, CardParts& p, const PlanTarget& targe
 
 }  // namespace
 
-void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged) {
+void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged,
+                          std::span<const OrderFacts* const> prior_donor) {
   const RuleSet& rules = in.rules;
   CardParts p(in, kPlan);
   render_to(p.summary, card_text(rules, kPlan, "summaryOrders"), {{"typeShort", type_short(in)}});
@@ -439,22 +462,17 @@ void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* cons
   for (const OrderFacts* f : flagged) {
     if (!p.subject.empty()) p.subject += ',';
     p.subject += f->ref.view();
-    if (!orders.empty()) orders += ", ";
-    const Text label = order_label(in, *f);
-    orders += label;
-    orders += " (";
-    orders += f->ref.view();
-    orders += ")";
+    append_order_name(in, orders, *f);
     add_unique(p.triggered_by, f->ref);
-    rules.json_text("why.order")
-        .render_to(new_line(in, lines), {{"ref", f->ref}, {"text", label}, {"matched", matched_label(in, *f)}});
   }
-  knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, lines, p.triggered_by);
+  knee_oa_lines(in, flagged.size() == 1 ? flagged.front() : nullptr, nullptr, p.triggered_by);
   patient_type_line(in, lines);
+  prior_donor_lines(in, prior_donor, lines, p.triggered_by);
   const JsonTemplate& detail = card_json_text(rules, kPlan, "detailOrders");
   reserve_detail(in, p.detail, detail);
-  std::string untyped;
-  detail.render_to(p.detail, {{"orders", orders}, {"plan", in.plan_json, kEscaped}, evidence_arg(in, untyped)});
+  Text evidence(in.scratch);
+  detail.render_to(p.detail, {{"orders", orders}, {"plan", in.plan_json, kEscaped}, evidence_arg(in, evidence),
+                              {"more", in.more_json, kEscaped}});
   append_why(in, p.detail, lines);
 
   // One knee site when every flagged order names the same one; otherwise the knee region.
@@ -464,6 +482,37 @@ void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* cons
     if (f->knee_site_concept == nullptr || target.body_site == nullptr || *f->knee_site_concept != *target.body_site)
       target.body_site = nullptr;
   target.reason = flagged.front()->reason_concept;
+  begin_card(in, p);
+  plan_suggestion(in, p, target);
+  end_card(in, p);
+}
+
+void plan_card_for_prior_donor(const CardInputs& in, std::span<const OrderFacts* const> naming) {
+  const RuleSet& rules = in.rules;
+  CardParts p(in, kPlan);
+  render_to(p.summary, card_text(rules, kPlan, "summaryPriorDonor"), {{"typeShort", type_short(in)}});
+  Text orders(in.scratch);
+  for (const OrderFacts* f : naming) {
+    if (!p.subject.empty()) p.subject += ',';
+    p.subject += f->ref.view();
+    append_order_name(in, orders, *f);
+    add_unique(p.triggered_by, f->ref);
+  }
+  Lines lines(in.scratch);  // the orders and what they name are in the detail itself
+  knee_oa_lines(in, naming.size() == 1 ? naming.front() : nullptr, nullptr, p.triggered_by);
+  patient_type_line(in, lines);
+  Text matched(in.scratch);
+  markdown_text_to(matched, naming.front()->past_donor, 40);
+  const JsonTemplate& detail = card_json_text(rules, kPlan, "detailPriorDonor");
+  reserve_detail(in, p.detail, detail);
+  Text evidence(in.scratch);
+  detail.render_to(p.detail, {{"orders", orders}, {"matched", matched}, {"plan", in.plan_json, kEscaped},
+                              evidence_arg(in, evidence), {"more", in.more_json, kEscaped}});
+  append_why(in, p.detail, lines);
+
+  PlanTarget target;
+  target.body_site = naming.front()->knee_site_concept;
+  target.reason = naming.front()->reason_concept;
   begin_card(in, p);
   plan_suggestion(in, p, target);
   end_card(in, p);
@@ -492,38 +541,30 @@ void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain
 
   const Text date = date_label(in, pain.injected);
   const Text label = order_label(in, inj);
-  Lines lines(in.scratch);
-  rules.json_text("why.procedure").render_to(new_line(in, lines), {{"ref", inj.ref}, {"text", label}, {"date", date}});
+  Lines lines(in.scratch);  // the injection itself is named in the detail
   if (pain.before) {
     Reference ref;
     reference_of(*pain.before->observation, ref);
-    rules.json_text("why.painBefore")
-        .render_to(new_line(in, lines),
-                   {{"ref", ref}, {"value", format_number(pain.before->value)}, {"date", date_label(in, pain.before->when)}});
     add_unique(p.triggered_by, ref);
   }
+  // The readings' values are in the detail; their references in triggeredBy.
   Reference after_ref;
   reference_of(*pain.after.observation, after_ref);
-  rules.json_text("why.painAfter")
-      .render_to(new_line(in, lines),
-                 {{"ref", after_ref}, {"value", after}, {"date", date_label(in, pain.after.when)}, {"months", months_text}});
   add_unique(p.triggered_by, after_ref);
-  knee_oa_lines(in, &inj, lines, p.triggered_by);
+  knee_oa_lines(in, &inj, nullptr, p.triggered_by);
   patient_type_line(in, lines);
 
   Text procedure(in.scratch);
-  procedure += label;
-  procedure += " (";
   procedure += inj.ref.view();
-  procedure += ")";
   const JsonTemplate& detail = card_json_text(rules, kPlan, "detailPatientView");
   reserve_detail(in, p.detail, detail);
-  std::string untyped;
+  Text evidence(in.scratch);
   detail.render_to(p.detail, {{"procedure", procedure},
                               {"procedureDate", date},
                               {"pain", pain_text},
                               {"plan", in.plan_json, kEscaped},
-                              evidence_arg(in, untyped)});
+                              evidence_arg(in, evidence),
+                              {"more", in.more_json, kEscaped}});
   append_why(in, p.detail, lines);
   PlanTarget target;
   target.body_site = inj.knee_site_concept;
@@ -543,11 +584,7 @@ void compile_cards(RuleSet& rules) {
         style.override_reasons.push_back(i);
     }
   }
-  for (Plan& plan : rules.plans) {
-    plan.card_links = link_objects(rules, kPlan, &plan);
-    plan.evidence_json.clear();
-    escape_to(plan.evidence_json, evidence_markdown(rules, &plan));
-  }
+  for (Plan& plan : rules.plans) plan.card_links = link_objects(rules, kPlan, &plan);
 }
 
 }  // namespace rules::detail

@@ -154,22 +154,60 @@ ConceptMatcher::TextHits& ConceptMatcher::text_entry(std::string_view text) {
   return *target;
 }
 
-std::uint16_t ConceptMatcher::first_term(TextHits& entry, Role role) {
-  if ((entry.candidates & TermIndex::list_bit(static_cast<std::size_t>(role))) == 0) return TermIndex::kNone;
-  if (!entry.scanned) {
-    scratch_.assign(std::string_view(entry.data, entry.size));
-    rules_.term_index.scan(scratch_.tokens(), rules_.matcher, entry.first);
-    entry.scanned = true;
-  }
-  return entry.first[static_cast<std::size_t>(role)];
+Today ConceptMatcher::today_of(fhir::Instant now) noexcept {
+  if (now.time_since_epoch().count() == 0) return {};
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now)};
+  return Today{static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month()))};
 }
 
-ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text) {
+void ConceptMatcher::scan(TextHits& entry) {
+  scratch_.assign(std::string_view(entry.data, entry.size));
+  rules_.context.mark(scratch_, today_);
+  rules_.term_index.scan(scratch_.tokens(), TermIndex::Found{entry.current, entry.ever, entry.clause});
+  entry.scanned = true;
+}
+
+std::uint16_t ConceptMatcher::first_term(TextHits& entry, Role role, Assertion assertion) {
+  if ((entry.candidates & TermIndex::list_bit(static_cast<std::size_t>(role))) == 0) return TermIndex::kNone;
+  if (!entry.scanned) scan(entry);
+  const auto r = static_cast<std::size_t>(role);
+  return assertion == Assertion::current ? entry.current[r] : entry.ever[r];
+}
+
+ConceptMatcher::Hit ConceptMatcher::text(Role role, std::string_view text, Assertion assertion) {
   const auto& terms = rules_.vs(role).terms;
   if (text.empty() || terms.empty()) return {};
-  const std::uint16_t t = first_term(text_entry(text), role);
+  const std::uint16_t t = first_term(text_entry(text), role, assertion);
   if (t == TermIndex::kNone) return {};
   return Hit{true, terms[t].text, false};
+}
+
+ConceptMatcher::TextFacts ConceptMatcher::text_facts(std::string_view text) {
+  TextFacts f;
+  f.rules = &rules_;
+  f.current.fill(TermIndex::kNone);
+  f.ever.fill(TermIndex::kNone);
+  f.clause.fill(TermIndex::kNoClause);
+  if (text.empty()) return f;
+  TextHits& e = text_entry(text);
+  if (e.candidates == 0) return f;  // no term of any role can be in it
+  if (!e.scanned) scan(e);
+  f.current = e.current;
+  f.ever = e.ever;
+  f.clause = e.clause;
+  return f;
+}
+
+ConceptMatcher::Hit ConceptMatcher::TextFacts::current_hit(Role role) const noexcept {
+  const std::uint16_t t = current[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, rules->vs(role).terms[t].text, false};
+}
+
+ConceptMatcher::Hit ConceptMatcher::TextFacts::ever_hit(Role role) const noexcept {
+  const std::uint16_t t = ever[static_cast<std::size_t>(role)];
+  if (t == TermIndex::kNone) return {};
+  return Hit{true, rules->vs(role).terms[t].text, false};
 }
 
 namespace {
@@ -256,7 +294,7 @@ ConceptMatcher::ConceptHits& ConceptMatcher::fill_concept_hits(ConceptHits& h, c
   }
   if (!sources_fit) {
     // More texts than kept (rare): every role's term now, from all of them, as concept_term() would.
-    h.term.fill(TermIndex::kNone);
+    h.term.fill(TermIndex::kNone);  // asserted ever, as concept_term() asks
     auto take = [&](std::string_view text) {
       if (text.empty()) return;
       TextHits& e = text_entry(text);

@@ -27,7 +27,7 @@ void compile_request(const RuleSet& rules, PlanComponent& c) {
   c.request_timing = members_of(
       {{"occurrenceTiming",
         json::object{{"repeat", json::object{{"count", c.sessions}, {"period", c.every_weeks}, {"periodUnit", "wk"}}}}}});
-  c.request_note = members_of({{"note", json::array{json::object{{"text", c.note}}}}});
+  c.request_note = json::serialize(json::object{{"text", c.note}});
 }
 
 template <typename Strings>
@@ -121,6 +121,12 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
   subject += "Patient/";
   subject += in.patient_id;
   Text description(in.scratch);
+  // FHIR: ServiceRequest.replaces may reference only a ServiceRequest. A replaced order of
+  // another type (a MedicationRequest) is named in the proposal's note instead.
+  const bool replaces_request = target.replaces.starts_with("ServiceRequest/");
+  Text replaces_note(in.scratch);
+  if (!target.replaces.empty() && !replaces_request)
+    render_to(replaces_note, rules.text("plan.replacesNote"), {{"orderRef", target.replaces}});
 
   CardsText& w = *in.out;
   for (const PlanComponent& c : plan->components) {
@@ -132,9 +138,11 @@ void plan_create_actions(const CardInputs& in, const PlanTarget& target, std::st
     w.key("subject").begin_object().key("reference").string(subject).end_object();
     w.members(c.request_timing);
     w.key("bodySite").begin_array().raw(site).end_array();
-    w.members(c.request_note);
+    w.key("note").begin_array().raw(c.request_note);
+    if (!replaces_note.empty()) w.begin_object().key("text").string(replaces_note).end_object();
+    w.end_array();
     if (has_reason) w.key("reasonCode").begin_array().raw(reason).end_array();
-    if (!target.replaces.empty())
+    if (replaces_request)
       w.key("replaces").begin_array().begin_object().key("reference").string(target.replaces).end_object().end_array();
     w.end_object().end_object();
   }

@@ -159,25 +159,81 @@ std::vector<Role> role_list(const json::array& a, std::string_view path) {
   return out;
 }
 
-void read_negation(const Checked& n, RuleSet& rs) {
-  n.only_keys({"note", "maxWordsBetween", "cues", "clauseBreakWords"});
-  n.opt_string("note");
-  const auto default_window = static_cast<std::size_t>(n.integer("maxWordsBetween", 0, 10));
-  NegationRules rules;
-  const json::array& cues = n.array("cues");
-  if (cues.empty()) fail(n.path_of("cues"), "must not be empty");
-  for (std::size_t i = 0; i < cues.size(); ++i) {
-    Checked c = Checked::of(cues[i], index_path(n.path_of("cues"), i));
-    c.only_keys({"text", "maxWordsBetween"});
-    NegationCue cue;
-    cue.pattern = pattern_or_fail(c.string("text"), c.path_of("text"));
-    cue.max_words_between =
-        c.has("maxWordsBetween") ? static_cast<std::size_t>(c.integer("maxWordsBetween", 0, 10)) : default_window;
-    rules.cues.push_back(std::move(cue));
+WordPattern trigger_or_fail(std::string_view text, std::string_view path) {
+  std::string error;
+  auto p = compile_pattern(text, error, /*loose=*/true);
+  if (!p) fail(path, error);
+  return std::move(*p);
+}
+
+Modifier modifier_or_fail(std::string_view name, std::string_view path) {
+  for (std::size_t i = 0; i < kModifierCount; ++i)
+    if (kModifierNames[i] == name) return static_cast<Modifier>(i);
+  fail(path, "unknown modifier \"" + std::string(name) + "\" (expected negated, historical, hypothetical or experiencer)");
+}
+
+// The ConText section: per modifier, trigger terms with a direction and a scope in words;
+// pseudo-triggers; termination terms; past dates.
+void read_context(const Checked& c, RuleSet& rs) {
+  c.only_keys({"method", "note", "defaultScope", "modifiers", "pseudoTriggers", "terminations", "pastDates"});
+  ContextRules ctx;
+  ctx.method = c.string("method");
+  c.opt_string("note");
+  const auto default_scope = static_cast<std::size_t>(c.integer("defaultScope", 1, 30));
+  Checked mods = c.object("modifiers");
+  for (const auto& kv : mods.raw()) modifier_or_fail(kv.key(), mods.path_of(kv.key()));
+  for (std::size_t m = 0; m < kModifierCount; ++m) {
+    Checked mod = mods.object(kModifierNames[m]);
+    mod.only_keys({"description", "triggers"});
+    ctx.descriptions[m] = mod.string("description");
+    const json::array& triggers = mod.array("triggers");
+    if (triggers.empty()) fail(mod.path_of("triggers"), "must not be empty");
+    for (std::size_t i = 0; i < triggers.size(); ++i) {
+      Checked t = Checked::of(triggers[i], index_path(mod.path_of("triggers"), i));
+      t.only_keys({"text", "direction", "scope", "note"});
+      ContextTrigger trig;
+      trig.text = t.string("text");
+      trig.pattern = trigger_or_fail(trig.text, t.path_of("text"));
+      trig.modifier = static_cast<Modifier>(m);
+      if (auto dir = t.opt_string("direction")) {
+        auto it = std::find(kDirectionNames.begin(), kDirectionNames.end(), *dir);
+        if (it == kDirectionNames.end()) fail(t.path_of("direction"), "expected forward, backward or bidirectional");
+        trig.direction = static_cast<Direction>(it - kDirectionNames.begin());
+      }
+      trig.scope = t.has("scope") ? static_cast<std::size_t>(t.integer("scope", 1, 30)) : default_scope;
+      t.opt_string("note");
+      ctx.triggers.push_back(std::move(trig));
+    }
   }
-  for (const std::string& w : string_list(n.array("clauseBreakWords"), n.path_of("clauseBreakWords")))
-    rules.clause_breaks.push_back(pattern_or_fail(w, n.path_of("clauseBreakWords")));
-  rs.matcher = TermMatcher(std::move(rules));
+  for (const std::string& p : string_list(c.array("pseudoTriggers"), c.path_of("pseudoTriggers"))) {
+    ctx.pseudo_triggers.push_back(trigger_or_fail(p, c.path_of("pseudoTriggers")));
+    ctx.pseudo_trigger_texts.push_back(p);
+  }
+  const json::array& terms = c.array("terminations");
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    Checked t = Checked::of(terms[i], index_path(c.path_of("terminations"), i));
+    t.only_keys({"text", "ends"});
+    ContextTermination term;
+    term.text = t.string("text");
+    term.pattern = trigger_or_fail(term.text, t.path_of("text"));
+    if (auto ends = t.opt_array("ends")) {
+      term.ends = 0;
+      for (std::size_t k = 0; k < ends->get().size(); ++k) {
+        const std::string path = index_path(t.path_of("ends"), k);
+        term.ends |= modifier_bit(modifier_or_fail(element_string(ends->get()[k], path), path));
+      }
+    }
+    ctx.terminations.push_back(std::move(term));
+  }
+  if (c.has("pastDates")) {
+    Checked pd = c.object("pastDates");
+    pd.only_keys({"modifier", "scope"});
+    ctx.past_dates.enabled = true;
+    ctx.past_dates.modifier = modifier_or_fail(pd.string("modifier"), pd.path_of("modifier"));
+    ctx.past_dates.scope = static_cast<std::size_t>(pd.integer("scope", 1, 30));
+  }
+  ctx.freeze();
+  rs.context = std::move(ctx);
 }
 
 void read_statuses(const Checked& s, Statuses& out) {
@@ -255,10 +311,11 @@ void read_products(const Checked& p, RuleSet& rs) {
 void read_evidence(const Checked& e, RuleSet& rs) {
   for (const auto& kv : e.raw()) {
     Checked c = Checked::of(kv.value(), e.path_of(kv.key()));
-    c.only_keys({"label", "doi", "url", "verified", "note", "summary"});
+    c.only_keys({"label", "citation", "doi", "url", "verified", "note", "summary"});
     Evidence ev;
     ev.key = std::string(kv.key());
     ev.label = c.string("label");
+    ev.citation = c.string("citation");
     if (c.has("doi") == c.has("url")) fail(c.path(), "needs exactly one of \"doi\" and \"url\"");
     if (c.has("doi")) {
       const std::string doi = c.string("doi");
@@ -335,9 +392,19 @@ std::string relative_path(const Checked& c, std::string_view key) {
   return p;
 }
 
+void read_regulatory(const Checked& r, RuleSet& rs) {
+  r.only_keys({"title", "facts", "links"});
+  rs.regulatory_title = r.string("title");
+  rs.regulatory_facts = string_list(r.array("facts"), r.path_of("facts"));
+  if (rs.regulatory_facts.empty()) fail(r.path_of("facts"), "must not be empty");
+  rs.regulatory_links = evidence_keys(r.array("links"), r.path_of("links"), rs);
+}
+
 void read_cards(const Checked& c, RuleSet& rs) {
-  c.only_keys({"source", "topicSystemPath", "overrideReasonSystemPath", "donor-derived-product",
-               "single-shot-cell-injection", "whole-joint-plan"});
+  c.only_keys({"source", "rulesPagePath", "evidencePageLabel", "topicSystemPath", "overrideReasonSystemPath",
+               "donor-derived-product", "single-shot-cell-injection", "whole-joint-plan"});
+  rs.rules_page_path = relative_path(c, "rulesPagePath");
+  rs.evidence_page_label = c.string("evidencePageLabel");
   Checked src = c.object("source");
   src.only_keys({"label", "path"});
   rs.source_label = src.string("label");
@@ -476,8 +543,8 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
 
   try {
     Checked root = Checked::of(main_doc, "");
-    root.only_keys({"id", "title", "version", "source", "codeSystemAliases", "valueSets", "negation", "statuses",
-                    "thresholds", "products", "defaultBodySite", "plans", "evidence", "overrideReasons", "cards",
+    root.only_keys({"id", "title", "version", "source", "codeSystemAliases", "valueSets", "context", "orderableRoles", "statuses",
+                    "thresholds", "products", "defaultBodySite", "plans", "evidence", "regulatory", "overrideReasons", "cards",
                     "text"});
     root.string("id");
     root.string("title");
@@ -499,7 +566,9 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
     for (std::size_t r = 0; r < kRoleCount; ++r) rs->code_index.add(r, rs->value_sets[rs->role_index[r]].codes);
     rs->code_index.freeze();
 
-    read_negation(root.object("negation"), *rs);
+    read_context(root.object("context"), *rs);
+    rs->orderable_roles = role_list(root.array("orderableRoles"), "orderableRoles");
+    if (rs->orderable_roles.empty()) fail("orderableRoles", "must not be empty");
     read_statuses(root.object("statuses"), rs->statuses);
     read_thresholds(root.object("thresholds"), rs->thresholds);
     read_products(root.object("products"), *rs);
@@ -512,6 +581,7 @@ std::shared_ptr<const RuleSet> build(std::span<const RuleFile> files) {
       codings.push_back(coding_object(Checked::of(site_codings[i], index_path(site.path_of("coding"), i))));
     rs->default_body_site = json::serialize(json::object{{"coding", std::move(codings)}, {"text", site.string("text")}});
     read_evidence(root.object("evidence"), *rs);
+    read_regulatory(root.object("regulatory"), *rs);
     read_plans(root.object("plans"), *rs);
     read_override_reasons(root.array("overrideReasons"), "overrideReasons", *rs);
     read_cards(root.object("cards"), *rs);

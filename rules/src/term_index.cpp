@@ -1,5 +1,7 @@
 #include "rules/detail/term_index.hpp"
 
+#include "rules/detail/context.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -202,49 +204,57 @@ bool TermIndex::matches_at(const Pattern& p, std::span<const Token> tokens, std:
   return true;
 }
 
-bool TermIndex::occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept {
+bool TermIndex::occurs(const Pattern& p, std::span<const Token> tokens, ModifierMask tolerated) const noexcept {
   for (std::size_t i = 0; i < tokens.size(); ++i)
-    if (matches_at(p, tokens, i) && !negation.negated(tokens, i)) return true;
+    if ((tokens[i].modifiers & ~tolerated) == 0 && matches_at(p, tokens, i)) return true;
   return false;
 }
 
-// One scan of one text. Whether the word at a position is negated is asked once per position
-// however many terms start there ("knee" starts terms of several value sets).
+namespace {
+constexpr ModifierMask kHistorical = modifier_bit(Modifier::historical);
+}  // namespace
+
 struct TermIndex::Scan {
-  static constexpr std::size_t kMemo = 128;
-  enum : std::uint8_t { unknown, yes, no };
-
   std::span<const Token> tokens;
-  const TermMatcher& negation;
-  std::span<std::uint16_t> first;
-  std::array<std::uint8_t, kMemo> negated_at{};
-
-  bool negated(std::size_t i) noexcept {
-    if (i >= kMemo) return negation.negated(tokens, i);
-    if (negated_at[i] == unknown) negated_at[i] = negation.negated(tokens, i) ? yes : no;
-    return negated_at[i] == yes;
-  }
+  const Found& found;
+  std::uint8_t clause = 0;  // of the word being looked at
 };
 
 void TermIndex::consider(const Entry& e, std::size_t i, Scan& scan) const noexcept {
-  if (e.list >= scan.first.size() || e.term >= scan.first[e.list]) return;  // an earlier term of the list occurs
+  const Found& f = scan.found;
+  if (e.list >= f.current.size()) return;
+  const ModifierMask m = scan.tokens[i].modifiers;
+  if ((m & ~kHistorical) != 0) return;  // negated, hypothetical or someone else's: never counts
+  const bool current = m == 0;
+  // Wanted: an earlier term of the list than found so far, or (current) the list's first clause.
+  const bool want_current = current && (e.term < f.current[e.list] || f.clause[e.list] == kNoClause);
+  const bool want_ever = e.term < f.ever[e.list];
+  if (!want_current && !want_ever) return;
   // The entry was found by its pattern's first word (or, for a one-word prefix term, the
   // prefix): matching goes on from the second word.
-  if (!matches_at(patterns_[e.pattern], scan.tokens, i, 1) || scan.negated(i)) return;
+  if (!matches_at(patterns_[e.pattern], scan.tokens, i, 1)) return;
+  bool companion_current = true, companion_ever = true;
   if (e.requires_begin != e.requires_end) {
-    bool found = false;
-    for (std::uint32_t r = e.requires_begin; r < e.requires_end && !found; ++r)
-      found = occurs(patterns_[requires_[r]], scan.tokens, scan.negation);
-    if (!found) return;
+    companion_current = companion_ever = false;
+    for (std::uint32_t r = e.requires_begin; r < e.requires_end && !companion_ever; ++r)
+      companion_ever = occurs(patterns_[requires_[r]], scan.tokens, kHistorical);
+    for (std::uint32_t r = e.requires_begin; r < e.requires_end && companion_ever && !companion_current; ++r)
+      companion_current = occurs(patterns_[requires_[r]], scan.tokens, 0);
   }
-  scan.first[e.list] = e.term;
+  if (want_current && companion_current) {
+    f.current[e.list] = std::min(f.current[e.list], e.term);
+    f.clause[e.list] = std::min(f.clause[e.list], scan.clause);
+  }
+  if (want_ever && companion_ever) f.ever[e.list] = e.term;
 }
 
-void TermIndex::scan(std::span<const Token> tokens, const TermMatcher& negation,
-                     std::span<std::uint16_t> first) const noexcept {
-  std::fill(first.begin(), first.end(), kNone);
-  Scan scan{tokens, negation, first};
+void TermIndex::scan(std::span<const Token> tokens, const Found& found) const noexcept {
+  std::fill(found.current.begin(), found.current.end(), kNone);
+  std::fill(found.ever.begin(), found.ever.end(), kNone);
+  std::fill(found.clause.begin(), found.clause.end(), kNoClause);
+  Scan scan{tokens, found};
   for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (i > 0 && tokens[i - 1].gap_after == Gap::clause && scan.clause < kNoClause - 1) ++scan.clause;
     const std::string_view w = tokens[i].word;
     if (exact_filter_.test(tokens[i].hash % kFilterBits))
       if (const Slot* s = exact_.find(w, tokens[i].hash, pool_))

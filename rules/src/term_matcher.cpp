@@ -144,7 +144,10 @@ std::size_t WordPattern::match_at(std::span<const Token> tokens, std::size_t i) 
   if (words.empty() || i + words.size() > tokens.size()) return 0;
   for (std::size_t k = 0; k < words.size(); ++k) {
     const Token& t = tokens[i + k];
-    if (k > 0 && tokens[i + k - 1].gap_after != Gap::join) return 0;
+    if (k > 0) {
+      const Gap gap = tokens[i + k - 1].gap_after;
+      if (gap != Gap::join && !(loose && gap == Gap::soft)) return 0;
+    }
     const bool last = k + 1 == words.size();
     const bool ok = (last && prefix_last) ? t.word.starts_with(words[k]) : t.word == words[k];
     if (!ok) return 0;
@@ -152,8 +155,9 @@ std::size_t WordPattern::match_at(std::span<const Token> tokens, std::size_t i) 
   return words.size();
 }
 
-std::optional<WordPattern> compile_pattern(std::string_view text, std::string& error) {
+std::optional<WordPattern> compile_pattern(std::string_view text, std::string& error, bool loose) {
   WordPattern p;
+  p.loose = loose;
   if (text.ends_with('*')) {
     p.prefix_last = true;
     text.remove_suffix(1);
@@ -173,8 +177,9 @@ std::optional<WordPattern> compile_pattern(std::string_view text, std::string& e
   }
   auto toks = t.tokens();
   for (std::size_t k = 0; k + 1 < toks.size(); ++k)
-    if (toks[k].gap_after != Gap::join) {
-      error = "words of a term must be separated by one space or hyphen";
+    if (toks[k].gap_after == Gap::clause || (!loose && toks[k].gap_after != Gap::join)) {
+      error = loose ? "words of a trigger must not be separated by punctuation that ends a clause"
+                    : "words of a term must be separated by one space or hyphen";
       return std::nullopt;
     }
   p.words.reserve(toks.size());
@@ -182,43 +187,11 @@ std::optional<WordPattern> compile_pattern(std::string_view text, std::string& e
   return p;
 }
 
-TermMatcher::TermMatcher(NegationRules negation) : negation_(std::move(negation)) {
-  auto note_last_word = [this](const WordPattern& p) {
-    if (p.words.empty()) return;
-    if (p.prefix_last) last_words_.set();
-    else last_words_.set(word_hash(p.words.back()) % kFilterBits);
-  };
-  for (const NegationCue& cue : negation_.cues) {
-    widest_ = std::max(widest_, cue.max_words_between);
-    note_last_word(cue.pattern);
-  }
-  for (const WordPattern& brk : negation_.clause_breaks) note_last_word(brk);
-}
-
-bool TermMatcher::negated(std::span<const Token> tokens, std::size_t start) const noexcept {
-  // Walk back from the word before the term while still in the same clause.
-  for (std::size_t between = 0; between < start && between <= widest_; ++between) {
-    const std::size_t j = start - 1 - between;  // candidate last word of a cue
-    if (tokens[j].gap_after == Gap::clause) return false;
-    if (!last_words_.test(tokens[j].hash % kFilterBits)) continue;  // ends no cue and no clause break
-    for (const NegationCue& cue : negation_.cues) {
-      if (between > cue.max_words_between) continue;
-      const std::size_t len = cue.pattern.words.size();
-      if (len <= j + 1 && cue.pattern.match_at(tokens, j + 1 - len) == len) return true;
-    }
-    for (const WordPattern& brk : negation_.clause_breaks) {
-      const std::size_t len = brk.words.size();
-      if (len <= j + 1 && brk.match_at(tokens, j + 1 - len) == len) return false;
-    }
-  }
-  return false;
-}
-
-const Term* TermMatcher::find(const TokenizedText& text, std::span<const Term> terms) const noexcept {
+const Term* TermMatcher::find(const TokenizedText& text, std::span<const Term> terms, ModifierMask tolerated) noexcept {
   auto toks = text.tokens();
   auto occurs = [&](const WordPattern& p) {
     for (std::size_t i = 0; i < toks.size(); ++i)
-      if (p.match_at(toks, i) != 0 && !negated(toks, i)) return true;
+      if (p.match_at(toks, i) != 0 && (toks[i].modifiers & ~tolerated) == 0) return true;
     return false;
   };
   for (const Term& term : terms) {

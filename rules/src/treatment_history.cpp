@@ -70,7 +70,7 @@ std::optional<PersistingPain> find_persisting_pain(const ClinicalRecord& record,
     if (!status_in(proc.status(), rules.statuses.prior_cell_procedure)) continue;
     const auto when = start_of(proc.performed());
     if (!when || *when > now) continue;
-    OrderFacts f = classify_order(*p, m, record.index);
+    OrderFacts f = classify_order(*p, m, record.index, Assertion::ever);
     if (!f.is_knee_cell_injection() || !f.single_shot || (knee_oa.empty() && !f.knee_oa_reason)) continue;
     if (best && best->injected >= *when) continue;
     best = PersistingPain{std::move(f), *when, std::nullopt, {}, false};

@@ -85,8 +85,9 @@ TEST(ConceptMatcher, ConceptTextIsTheFirstSourceWithATermOfTheRole) {
     const fhir::CodeableConcept cc(&concept_json);
     auto expected = [&](Role r) -> std::string {
       for (const std::string& text : sources) {
-        const TokenizedText tokens(text);
-        if (const Term* t = rs.matcher.find(tokens, rs.vs(r).terms)) return t->text;
+        TokenizedText tokens(text);
+        rs.context.mark(tokens, {});
+        if (const Term* t = TermMatcher::find(tokens, rs.vs(r).terms, modifier_bit(Modifier::historical))) return t->text;
       }
       return "";
     };

@@ -127,6 +127,17 @@ void check_structure(const json::object& card, const Outcome& r, std::set<std::s
   ASSERT_NE(why, std::string::npos) << "detail lacks the Why section";
   EXPECT_NE(detail.find("\n- ", why), std::string::npos) << "Why section lists nothing";
   EXPECT_EQ(detail.find("proven"), std::string::npos);
+  // A card a clinician reads in seconds: what was found, why it matters, what to do.
+  EXPECT_LE(code_points(detail), 800u) << detail;
+  // No internal wording anywhere a clinician sees.
+  std::string all = json::serialize(card);
+  for (char& ch : all) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(all.find("verif"), std::string::npos) << "verify / unverified wording";
+  EXPECT_EQ(all.find("\"https://www.fda.gov\""), std::string::npos) << "link to the FDA home page";
+  // The plan is stated once per response: on the plan card, never on a flag card.
+  if (rule != "whole-joint-plan")
+    for (const auto& plan : rs.plans)
+      for (const auto& c : plan.components) EXPECT_EQ(detail.find(c.line), std::string::npos) << c.line;
 
   const bool has_suggestions = card.contains("suggestions");
   EXPECT_EQ(card.contains("selectionBehavior"), has_suggestions);
@@ -169,10 +180,16 @@ void check_structure(const json::object& card, const Outcome& r, std::set<std::s
     if (const auto* rep = res.if_contains("replaces")) {
       for (const auto& ref : rep->as_array()) {
         EXPECT_TRUE(draft_refs.contains(str(ref.as_object(), "reference")));
+        // FHIR R4: ServiceRequest.replaces is Reference(ServiceRequest).
+        EXPECT_EQ(str(ref.as_object(), "reference").rfind("ServiceRequest/", 0), 0u);
       }
     }
   }
 
+  if (const auto* links = card.if_contains("links")) {
+    EXPECT_LE(links->as_array().size(), 4u) << "only the links that matter";
+    EXPECT_EQ(str(links->as_array().back().as_object(), "url"), std::string(kBaseUrl) + "/docs/evidence/knee-oa");
+  }
   if (const auto* links = card.if_contains("links"))
     for (const auto& l : links->as_array()) {
       const auto& link = l.as_object();

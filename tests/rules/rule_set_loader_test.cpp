@@ -175,7 +175,7 @@ TEST(RuleSetLoader, UnknownEvidenceKeyInAPlan) {
   auto err = expect_error(with_edit("knee-oa.json", [](json::object& o) {
     o["plans"].as_object()["3"].as_object()["evidence"].as_array().push_back("smith-2099");
   }));
-  EXPECT_THAT(err.message, HasSubstr("plans.3.evidence[4]"));
+  EXPECT_THAT(err.message, HasSubstr("plans.3.evidence[3]"));
 }
 
 TEST(RuleSetLoader, BadIndicator) {
@@ -229,7 +229,38 @@ TEST(RuleSetLoader, ARuleAuthorCanAddATextPatternWithoutRecompiling) {
   ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const rules::RuleSet>>(loaded));
   const auto& rs = *std::get<std::shared_ptr<const rules::RuleSet>>(loaded);
   rules::detail::TokenizedText t("ZyxoFlow injection, right knee");
-  EXPECT_NE(rs.matcher.find(t, rs.vs(rules::detail::Role::donor_derived).terms), nullptr);
+  rs.context.mark(t, {});
+  EXPECT_NE(rules::detail::TermMatcher::find(t, rs.vs(rules::detail::Role::donor_derived).terms), nullptr);
+}
+
+// A rule author adds a ConText trigger term in knee-oa.json, without C++.
+TEST(RuleSetLoader, ARuleAuthorCanAddAContextTriggerWithoutRecompiling) {
+  const auto donor_current = [](const rules::RuleSet& rs, std::string_view text) {
+    rules::detail::TokenizedText t(text);
+    rs.context.mark(t, {});
+    return rules::detail::TermMatcher::find(t, rs.vs(rules::detail::Role::donor_derived).terms) != nullptr;
+  };
+  EXPECT_TRUE(donor_current(rules_test::real_rules(), "pt opts out of amniotic injection"));
+  auto files = with_edit("knee-oa.json", [](json::object& o) {
+    o["context"].as_object()["modifiers"].as_object()["negated"].as_object()["triggers"].as_array().push_back(
+        json::object{{"text", "opts out of"}, {"direction", "forward"}, {"scope", 4}});
+  });
+  auto loaded = rules::load_rule_set(files);
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const rules::RuleSet>>(loaded));
+  EXPECT_FALSE(donor_current(*std::get<std::shared_ptr<const rules::RuleSet>>(loaded), "pt opts out of amniotic injection"));
+}
+
+TEST(RuleSetLoader, ABadContextTriggerNamesItsField) {
+  auto err = expect_error(with_edit("knee-oa.json", [](json::object& o) {
+    o["context"].as_object()["modifiers"].as_object()["historical"].as_object()["triggers"].as_array().push_back(
+        json::object{{"text", "prior"}, {"direction", "sideways"}});
+  }));
+  EXPECT_EQ(err.file, "knee-oa.json");
+  EXPECT_NE(err.message.find("context.modifiers.historical.triggers"), std::string::npos) << err.message;
+  err = expect_error(with_edit("knee-oa.json", [](json::object& o) {
+    o["context"].as_object()["modifiers"].as_object()["rumoured"] = json::object{};
+  }));
+  EXPECT_NE(err.message.find("rumoured"), std::string::npos) << err.message;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // data against many texts.
 #include "rules/detail/term_index.hpp"
 
+#include "rules/detail/context.hpp"
 #include "rules_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -13,42 +14,65 @@ using namespace rules::detail;
 using rules_test::pat;
 using rules_test::term;
 
-TermMatcher matcher() {
-  NegationRules n;
-  for (auto cue : {"no", "not", "without", "free of"}) n.cues.push_back(NegationCue{pat(cue), 3});
-  n.cues.push_back(NegationCue{pat("non"), 0});
-  n.clause_breaks.push_back(pat("but"));
-  return TermMatcher(std::move(n));
+// Negation and history triggers, enough to tell "current" from "ever" apart.
+ContextRules matcher() {
+  ContextRules c;
+  for (auto cue : {"no", "not", "without", "free of"})
+    c.triggers.push_back(ContextTrigger{cue, pat(cue), Modifier::negated, Direction::forward, 4});
+  c.triggers.push_back(ContextTrigger{"non", pat("non"), Modifier::negated, Direction::forward, 1});
+  c.triggers.push_back(ContextTrigger{"prior", pat("prior"), Modifier::historical, Direction::forward, 5});
+  c.terminations.push_back(ContextTermination{"but", pat("but")});
+  c.freeze();
+  return c;
+}
+
+constexpr ModifierMask kHistorical = modifier_bit(Modifier::historical);
+
+struct Lists {
+  std::vector<std::string> current, ever;
+  bool operator==(const Lists&) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const Lists& l) {
+  for (const auto& s : l.current) os << "[" << s << "]";
+  os << " / ";
+  for (const auto& s : l.ever) os << "[" << s << "]";
+  return os;
 }
 
 // The first term (by text) the index finds in `text` for each list, "" for none.
-std::vector<std::string> indexed(const std::vector<std::vector<Term>>& lists, std::string_view text,
-                                 const TermMatcher& m) {
+Lists indexed(const std::vector<std::vector<Term>>& lists, std::string_view text, const ContextRules& m) {
   TermIndex index;
   for (const auto& l : lists) index.add_list(l);
   index.freeze();
   TokenizedText t(text);
-  std::vector<std::uint16_t> first(lists.size());
-  index.scan(t.tokens(), m, first);
-  std::vector<std::string> out;
-  for (std::size_t l = 0; l < lists.size(); ++l) out.push_back(first[l] == TermIndex::kNone ? "" : lists[l][first[l]].text);
+  m.mark(t, {});
+  std::vector<std::uint16_t> current(lists.size()), ever(lists.size());
+  std::vector<std::uint8_t> clause(lists.size());
+  index.scan(t.tokens(), TermIndex::Found{current, ever, clause});
+  Lists out;
+  for (std::size_t l = 0; l < lists.size(); ++l) {
+    out.current.push_back(current[l] == TermIndex::kNone ? "" : lists[l][current[l]].text);
+    out.ever.push_back(ever[l] == TermIndex::kNone ? "" : lists[l][ever[l]].text);
+  }
   return out;
 }
 
-std::vector<std::string> reference(const std::vector<std::vector<Term>>& lists, std::string_view text,
-                                   const TermMatcher& m) {
+Lists reference(const std::vector<std::vector<Term>>& lists, std::string_view text, const ContextRules& m) {
   TokenizedText t(text);
-  std::vector<std::string> out;
+  m.mark(t, {});
+  Lists out;
   for (const auto& l : lists) {
-    const Term* hit = m.find(t, l);
-    out.push_back(hit ? hit->text : "");
+    const Term* hit = TermMatcher::find(t, l);
+    out.current.push_back(hit ? hit->text : "");
+    hit = TermMatcher::find(t, l, kHistorical);
+    out.ever.push_back(hit ? hit->text : "");
   }
   return out;
 }
 
 TEST(TermIndex, FirstTermInListOrderPerList) {
   const std::vector<std::vector<Term>> lists{{term("umbilical"), term("msc")}, {term("msc"), term("umbilical")}, {}};
-  EXPECT_EQ(indexed(lists, "umbilical cord MSC", matcher()), (std::vector<std::string>{"umbilical", "msc", ""}));
+  EXPECT_EQ(indexed(lists, "umbilical cord MSC", matcher()).current, (std::vector<std::string>{"umbilical", "msc", ""}));
 }
 
 TEST(TermIndex, MultiWordOverlappingAndPrefixTerms) {
@@ -65,20 +89,42 @@ TEST(TermIndex, MultiWordOverlappingAndPrefixTerms) {
                                 "", "   ...   ", "Wharton\xE2\x80\x99s stem cell"}) {
     EXPECT_EQ(indexed(lists, text, m), reference(lists, text, m)) << text;
   }
-  EXPECT_EQ(indexed(lists, "bone marrow aspirate", m)[0], "bone marrow aspirate");
-  EXPECT_EQ(indexed(lists, "marrow, bone", m)[0], "bone");
-  EXPECT_EQ(indexed(lists, "AmnioFix", m)[1], "amnio*");
-  EXPECT_EQ(indexed(lists, "stem-cells", m)[2], "stem cell*");
+  EXPECT_EQ(indexed(lists, "bone marrow aspirate", m).current[0], "bone marrow aspirate");
+  EXPECT_EQ(indexed(lists, "marrow, bone", m).current[0], "bone");
+  EXPECT_EQ(indexed(lists, "AmnioFix", m).current[1], "amnio*");
+  EXPECT_EQ(indexed(lists, "stem-cells", m).current[2], "stem cell*");
 }
 
 TEST(TermIndex, NegationAndRequiresAny) {
   const std::vector<std::vector<Term>> lists{{term("allograft", {"cell", "stem", "flow*"}), term("tissue")}};
   const auto m = matcher();
   for (std::string_view text : {"hamstring allograft", "allograft flowable", "allograft, no stem", "allograft tissue",
-                                "no allograft stem cells", "not tissue", "not tissue; tissue"}) {
+                                "no allograft stem cells", "not tissue", "not tissue; tissue", "prior allograft stem cells",
+                                "allograft, prior stem cells", "prior tissue; allograft flow", "tissue, prior allograft cell"}) {
     EXPECT_EQ(indexed(lists, text, m), reference(lists, text, m)) << text;
   }
-  EXPECT_EQ(indexed(lists, "hamstring allograft tissue", m)[0], "tissue");
+  EXPECT_EQ(indexed(lists, "hamstring allograft tissue", m).current[0], "tissue");
+  EXPECT_EQ(indexed(lists, "prior tissue", m).current[0], "");
+  EXPECT_EQ(indexed(lists, "prior tissue", m).ever[0], "tissue");
+}
+
+// The clause of the earliest current mention, per list: what an order's text is for.
+TEST(TermIndex, ClauseOfTheFirstCurrentMention) {
+  const std::vector<std::vector<Term>> lists{{term("amniotic")}, {term("hyaluronic acid")}};
+  TermIndex index;
+  for (const auto& l : lists) index.add_list(l);
+  index.freeze();
+  auto clauses = [&](std::string_view text) {
+    TokenizedText t(text);
+    matcher().mark(t, {});
+    std::vector<std::uint16_t> current(2), ever(2);
+    std::vector<std::uint8_t> clause(2);
+    index.scan(t.tokens(), TermIndex::Found{current, ever, clause});
+    return std::vector<int>{clause[0], clause[1]};
+  };
+  EXPECT_EQ(clauses("Hyaluronic acid inj; amniotic"), (std::vector<int>{1, 0}));
+  EXPECT_EQ(clauses("not amniotic; hyaluronic acid. amniotic"), (std::vector<int>{2, 1}));
+  EXPECT_EQ(clauses("prior amniotic"), (std::vector<int>{TermIndex::kNoClause, TermIndex::kNoClause}));
 }
 
 // Every term of every real value set, in every text the real terms and a few EHR phrasings make.
@@ -86,22 +132,30 @@ TEST(TermIndex, AgreesWithTheReferenceOnRealRuleData) {
   const auto& rs = rules_test::real_rules();
   std::vector<std::string> texts{"Amniotic membrane allograft flowable injection (\"stem cell\" injection), right knee",
                                  "Patient asks for a stem cell injection; not amniotic, autologous BMAC instead",
-                                 "no PRP but hyaluronic acid", "KL grade 4, bone-on-bone", "Right knee pain NRS 7/10"};
+                                 "no PRP but hyaluronic acid", "KL grade 4, bone-on-bone", "Right knee pain NRS 7/10",
+                                 "Hyaluronic acid inj R knee - prior amniotic injection 2023 failed",
+                                 "s/p exosome injection at outside clinic; triamcinolone 40 mg R knee"};
   for (const auto& v : rs.value_sets)
     for (const auto& t : v.terms) {
       texts.push_back(t.text);
       texts.push_back("no " + t.text);
+      texts.push_back("history of " + t.text + ", " + t.text + " now");
       texts.push_back("Left KNEE: " + t.text + " injection, series x3");
     }
-  std::vector<std::uint16_t> first(rules::detail::kRoleCount);
+  std::vector<std::uint16_t> current(rules::detail::kRoleCount), ever(rules::detail::kRoleCount);
+  std::vector<std::uint8_t> clause(rules::detail::kRoleCount);
   for (const std::string& text : texts) {
     TokenizedText tokens(text);
-    rs.term_index.scan(tokens.tokens(), rs.matcher, first);
+    rs.context.mark(tokens, {2026, 11});
+    rs.term_index.scan(tokens.tokens(), TermIndex::Found{current, ever, clause});
     for (std::size_t r = 0; r < rules::detail::kRoleCount; ++r) {
       const auto& terms = rs.vs(static_cast<Role>(r)).terms;
-      const Term* want = rs.matcher.find(tokens, terms);
-      const Term* got = first[r] == TermIndex::kNone ? nullptr : &terms[first[r]];
+      const Term* want = TermMatcher::find(tokens, terms);
+      const Term* got = current[r] == TermIndex::kNone ? nullptr : &terms[current[r]];
       EXPECT_EQ(got, want) << text << " role " << rules::detail::kRoleNames[r];
+      want = TermMatcher::find(tokens, terms, kHistorical);
+      got = ever[r] == TermIndex::kNone ? nullptr : &terms[ever[r]];
+      EXPECT_EQ(got, want) << text << " role " << rules::detail::kRoleNames[r] << " (ever)";
     }
   }
 }
@@ -169,22 +223,24 @@ TEST(TermIndex, CandidateListsHoldEveryListTheScanFinds) {
       texts.push_back("x " + hyphened + "s");
     }
   std::size_t none = 0, some = 0, found = 0;
-  std::vector<std::uint16_t> first(rules::detail::kRoleCount);
+  std::vector<std::uint16_t> first(rules::detail::kRoleCount), ever(rules::detail::kRoleCount);
+  std::vector<std::uint8_t> clause(rules::detail::kRoleCount);
   for (const std::string& text : texts) {
     TokenizedText tokens(text);
-    rs.term_index.scan(tokens.tokens(), rs.matcher, first);
+    rs.context.mark(tokens, {});
+    rs.term_index.scan(tokens.tokens(), TermIndex::Found{first, ever, clause});
     const TermIndex::ListMask lists = index.candidate_lists(text);
     none += lists == 0;
     some += lists != 0 && lists != TermIndex::kAllLists;
     for (std::size_t r = 0; r < rules::detail::kRoleCount; ++r) {
-      if (first[r] == TermIndex::kNone) continue;
+      if (first[r] == TermIndex::kNone && ever[r] == TermIndex::kNone) continue;
       ++found;
       EXPECT_NE(lists & TermIndex::list_bit(r), 0u) << text << " role " << rules::detail::kRoleNames[r];
     }
   }
   // The check is worth having: it rules every list out for many texts, and some lists for more.
   EXPECT_GT(none, texts.size() / 10);
-  EXPECT_GT(some, texts.size() / 4);
+  EXPECT_GT(some, texts.size() / 5);
   EXPECT_GT(found, texts.size() / 4);
 }
 
@@ -195,7 +251,7 @@ TEST(TokenizedText, LongTextsSpillToTheHeapAndStillMatch) {
   TokenizedText t(text);
   ASSERT_EQ(t.tokens().size(), 401u);
   EXPECT_EQ(t.tokens().back().word, "amniotic");
-  EXPECT_EQ(indexed({{term("amniotic")}}, text, matcher())[0], "amniotic");
+  EXPECT_EQ(indexed({{term("amniotic")}}, text, matcher()).current[0], "amniotic");
 }
 
 }  // namespace

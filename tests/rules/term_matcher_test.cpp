@@ -1,5 +1,6 @@
 #include "rules/detail/term_matcher.hpp"
 
+#include "rules/detail/context.hpp"
 #include "rules_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -10,18 +11,22 @@ using namespace rules::detail;
 using rules_test::pat;
 using rules_test::term;
 
-TermMatcher matcher() {
-  NegationRules n;
-  for (auto cue : {"no", "not", "without", "denies", "free of"}) n.cues.push_back(NegationCue{pat(cue), 3});
-  n.cues.push_back(NegationCue{pat("non"), 0});
-  n.clause_breaks.push_back(pat("but"));
-  return TermMatcher(std::move(n));
+// NegEx's classic cues as ConText negation triggers: a scope of 4 words after the cue.
+ContextRules negation() {
+  ContextRules c;
+  for (auto cue : {"no", "not", "without", "denies", "free of"})
+    c.triggers.push_back(ContextTrigger{cue, pat(cue), Modifier::negated, Direction::forward, 4});
+  c.triggers.push_back(ContextTrigger{"non", pat("non"), Modifier::negated, Direction::forward, 1});
+  c.terminations.push_back(ContextTermination{"but", pat("but")});
+  c.freeze();
+  return c;
 }
 
 // The term text of the first match of `terms` in `text`, or "" when none matches.
 std::string first_match(std::string_view text, std::vector<Term> terms) {
   TokenizedText t(text);
-  const Term* hit = matcher().find(t, terms);
+  negation().mark(t, {});
+  const Term* hit = TermMatcher::find(t, terms);
   return hit ? hit->text : "";
 }
 
@@ -129,13 +134,15 @@ TEST(TermMatcher, NonAsciiLettersArePartOfWords) {
   EXPECT_TRUE(matches("caf\xC3\xA9 PRP", "prp"));
 }
 
-TEST(TermMatcher, RealRuleDataNegationCues) {
+TEST(TermMatcher, RealRuleDataNegationTriggers) {
   const auto& rs = rules_test::real_rules();
   const auto& donor = rs.vs(rules::detail::Role::donor_derived).terms;
   TokenizedText a("Knee injection - not amniotic; autologous bone marrow aspirate concentrate");
-  EXPECT_EQ(rs.matcher.find(a, donor), nullptr);
+  rs.context.mark(a, {});
+  EXPECT_EQ(TermMatcher::find(a, donor), nullptr);
   TokenizedText b("Umbilical cord MSC injection, right knee");
-  ASSERT_NE(rs.matcher.find(b, donor), nullptr);
+  rs.context.mark(b, {});
+  ASSERT_NE(TermMatcher::find(b, donor), nullptr);
 }
 
 }  // namespace

@@ -90,8 +90,8 @@ QUERY = ["", "2026-11-01", "2026-11-01T00:00:00Z", "2026-13-01", "-1", "9999-12-
          "html", "cards", "feedback", "invocations", "'; DROP TABLE card;--", "\u00e9"]
 TARGETS = ["/", "/cds-services/", "/cds-services//feedback", "/cds-services/knee-oa-order-sign/feedback/x",
            "/%2e%2e/%2e%2e/etc/passwd", "/cds-services/%00", "/cds-services/knee-oa-order-sign%2Ffeedback", "/healthz?x=1",
-           "/readyz", "/metrics", "/docs/rules/knee-oa", "//", "/" + "a/" * 3000, "/reports/compliance", "*",
-           "http://127.0.0.1/cds-services", "/cds-services?x=%zz", "/%"]
+           "/readyz", "/metrics", "/docs/rules/knee-oa", "/docs/evidence/knee-oa", "//", "/" + "a/" * 3000,
+           "/reports/compliance", "*", "http://127.0.0.1/cds-services", "/cds-services?x=%zz", "/%"]
 for i in range(args.feedback):
     r = rng.random()
     if r < 0.45:

@@ -93,9 +93,15 @@ struct Evaluation {
 
 Evaluation evaluate(const HookInput& input, const RuleSet& rules, const EvalOptions& options);
 
-// What the rules contain, for reviewers and rule authors (the page cards' source.url links to):
-// version, value sets with their codes and terms and what is unverified, plans, evidence,
+// What the rules contain, for reviewers and rule authors (the rules page): version, value sets
+// with their codes and terms and what is unverified, plans, evidence, the ConText triggers,
 // override reasons. {"id", "version", "sourcePath", "valueSets": [...], "plans": {...}, ...}
 json::value describe(const RuleSet& rules);
+
+// What a clinician reads behind a card's evidence link (the page source.url points to): the
+// regulatory facts, every study with its full citation and summary, and the plans by patient
+// type with their key studies. {"version", "source", "rulesPath", "regulatory": {"title",
+// "facts", "links"}, "evidence": [...], "plans": [...]}
+json::value describe_evidence(const RuleSet& rules);
 
 }  // namespace rules

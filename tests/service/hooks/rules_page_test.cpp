@@ -1,21 +1,14 @@
-// Cards link to the rules' documentation page (source.url); that page must exist and show the
-// rules in force, with unverified codes marked.
+// The rules page (for rule authors and reviewers) shows the rules in force, with unverified
+// codes marked, and the ConText triggers that decide what an order is for.
 #include "test_server.hpp"
 
 namespace cdstest {
 namespace {
 
-TEST(RulesPage, CardSourceUrlServesTheRulesInForce) {
+TEST(RulesPage, ServesTheRulesInForce) {
   TestServer server;
   Client client(server);
-  auto res = client.post(kSignService, fixture_request(kFixture01));
-  ASSERT_EQ(res.result_int(), 200);
-  const json::value body = parse_json(res.body());
-  const std::string url(body.at("cards").as_array().at(0).at("source").at("url").as_string());
-  const std::string base = "https://127.0.0.1:" + std::to_string(server.port());
-  ASSERT_EQ(url.rfind(base, 0), 0u) << url;
-
-  auto page = client.get(url.substr(base.size()));
+  auto page = client.get("/docs/rules/knee-oa");
   EXPECT_EQ(page.result_int(), 200);
   EXPECT_EQ(page[http::field::content_type], "text/html; charset=utf-8");
   const std::string version(parse_json(client.get("/readyz").body()).at("rulesVersion").as_string());
@@ -24,6 +17,16 @@ TEST(RulesPage, CardSourceUrlServesTheRulesInForce) {
   EXPECT_NE(page.body().find("Q4206"), std::string::npos);
   EXPECT_NE(page.body().find("https://doi.org/10.1177/1759720X14566618"), std::string::npos);
   EXPECT_EQ(page.body().find("<script"), std::string::npos);
+}
+
+TEST(RulesPage, ListsTheContextTriggersAndHowToAddOne) {
+  TestServer server;
+  Client client(server);
+  const std::string body = client.get("/docs/rules/knee-oa").body();
+  for (std::string_view want : {"ConText", "<h3>negated</h3>", "<h3>historical</h3>", "<h3>hypothetical</h3>",
+                                "<h3>experiencer</h3>", "<td>declined</td>", "<td>s/p</td>", "<td>r/o</td>",
+                                "<td>backward</td>", "prior to", "context.modifiers.&lt;modifier&gt;.triggers"})
+    EXPECT_NE(body.find(want), std::string::npos) << want;
 }
 
 }  // namespace

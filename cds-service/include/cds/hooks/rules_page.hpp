@@ -1,6 +1,6 @@
 #pragma once
-// The rules' documentation page (GET /docs/rules/knee-oa, where cards' source.url points): an
-// HTML rendering of rules::describe(), every value escaped.
+// The rules' documentation page for rule authors and reviewers (GET /docs/rules/knee-oa): an
+// HTML rendering of rules::describe(), every value escaped, including the ConText triggers.
 #include "fhir/json.hpp"
 
 #include <string>
@@ -8,5 +8,8 @@
 namespace cds {
 
 std::string render_rules_page(const boost::json::value& description);
+
+// Text made safe for HTML element content and double-quoted attribute values.
+std::string html_escape(std::string_view s);
 
 }  // namespace cds

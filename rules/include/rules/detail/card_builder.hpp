@@ -24,6 +24,7 @@ struct CardInputs {
   const ResourceList& knee_oa;  // knee-OA Conditions in the record
   std::pmr::memory_resource* scratch;
   std::string_view plan_json;   // plan_json(), rendered once for every card
+  std::string_view more_json;   // the detail's link to the evidence page (JSON-escaped), or empty
   Sha1* ids;                    // card and suggestion uuids
   CardsText* out;               // where the cards go, as elements of the open cards array
   std::vector<CardRecord>* records;  // one appended per card written
@@ -32,7 +33,12 @@ struct CardInputs {
 void donor_card(const CardInputs& in, const OrderFacts& order);
 void single_shot_card(const CardInputs& in, const OrderFacts& order);
 // The one whole-joint-plan card that accompanies the flag cards of an order hook.
-void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged);
+// `prior_donor`: evaluated orders that name a prior donor-derived injection, as context.
+void plan_card_for_orders(const CardInputs& in, std::span<const OrderFacts* const> flagged,
+                          std::span<const OrderFacts* const> prior_donor);
+// The plan card when no order is flagged but an order of a knee-OA patient names a prior
+// donor-derived injection (OrderFacts::past_donor): context, never a flag.
+void plan_card_for_prior_donor(const CardInputs& in, std::span<const OrderFacts* const> naming);
 // The patient-view card after a single cell injection with persisting pain.
 void plan_card_for_patient_view(const CardInputs& in, const PersistingPain& pain);
 

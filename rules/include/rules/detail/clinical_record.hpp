@@ -49,9 +49,16 @@ void reference_of(const json::object& resource, Reference& out);
 // about the same text or concept again is a table lookup. No heap allocation (texts of over
 // TokenizedText::kInlineChars bytes aside); the caches make the object about 50 KiB: one per
 // evaluation, on the stack.
+// How a mention must be asserted to count (ConText, context.hpp).
+enum class Assertion : std::uint8_t {
+  current,  // about the patient, now: no modifier (what a draft order is for)
+  ever,     // about the patient, now or in the past: not negated, hypothetical or someone else's
+};
+
 class ConceptMatcher {
  public:
-  explicit ConceptMatcher(const RuleSet& rules) : rules_(rules) {
+  // `now` tells which dates in text are past (a historical context); the epoch: none is.
+  explicit ConceptMatcher(const RuleSet& rules, fhir::Instant now = {}) : rules_(rules), today_(today_of(now)) {
     none_.coding.fill(kNoCoding);
     none_.term.fill(TermIndex::kNone);
     none_.terms_known = ~RoleMask{0};
@@ -70,7 +77,7 @@ class ConceptMatcher {
   };
 
   Hit code(Role role, const fhir::CodeableConcept& cc) noexcept;
-  Hit text(Role role, std::string_view text);
+  Hit text(Role role, std::string_view text, Assertion assertion = Assertion::ever);
   // The concept's text and every coding display.
   Hit concept_text(Role role, const fhir::CodeableConcept& cc);
   // Code first, then text, from one look at the concept's cached hits. (Texts must outlive the
@@ -79,13 +86,26 @@ class ConceptMatcher {
 
   const RuleSet& rules() const noexcept { return rules_; }
 
+  // The first term of every role in one text (TermIndex::kNone: none).
+  using RoleHits = std::array<std::uint16_t, kRoleCount>;
+  using RoleClauses = std::array<std::uint8_t, kRoleCount>;
+  // Everything one text says, for every role at once: the first term asserted currently, the
+  // first asserted ever, and the clause (0, 1, ...) of the earliest current mention.
+  struct TextFacts {
+    RoleHits current, ever;
+    RoleClauses clause;
+    Hit current_hit(Role role) const noexcept;  // as Hits (they need the rules for the term text)
+    Hit ever_hit(Role role) const noexcept;
+    const RuleSet* rules = nullptr;
+  };
+  TextFacts text_facts(std::string_view text);
+
  private:
+  static Today today_of(fhir::Instant now) noexcept;
   using RoleMask = std::uint32_t;  // bit r: Role r
   static_assert(kRoleCount < 32, "a role r is list r of the term index: role_bit(r) == TermIndex::list_bit(r)");
   static constexpr RoleMask role_bit(Role r) noexcept { return RoleMask{1} << static_cast<std::size_t>(r); }
 
-  // The first matching term of every role in one text (TermIndex::kNone: none).
-  using RoleHits = std::array<std::uint16_t, kRoleCount>;
   // Only `data` is initialised (null: an empty slot); the rest is written when a text takes the
   // slot. (Initialising every member of 256 slots per evaluation cost thousands of instructions.)
   struct TextHits {
@@ -93,8 +113,9 @@ class ConceptMatcher {
     std::size_t size;
     std::size_t hash;
     TermIndex::ListMask candidates;  // the roles that may have a term here (candidate_lists)
-    bool scanned;                    // `first` is filled in
-    RoleHits first;
+    bool scanned;                    // `current`, `ever` and `clause` are filled in
+    RoleHits current, ever;
+    RoleClauses clause;
   };
   // The looked-at texts, by content: EHR data repeats texts such as "Right knee" in many
   // resources, and the rules ask about one text for several roles. The cached views point into
@@ -103,7 +124,8 @@ class ConceptMatcher {
   static constexpr std::size_t kContentProbes = 8;
   TextHits& text_entry(std::string_view text);
   // The first term of `role` in the text (TermIndex::kNone: none), scanning it on first need.
-  std::uint16_t first_term(TextHits& entry, Role role);
+  std::uint16_t first_term(TextHits& entry, Role role, Assertion assertion = Assertion::ever);
+  void scan(TextHits& entry);
 
   // What a CodeableConcept matches: for every role, the first coding whose code is in the
   // role's value set (found at once), and, for the roles asked so far, the first term in its
@@ -152,6 +174,7 @@ class ConceptMatcher {
   };
 
   const RuleSet& rules_;
+  Today today_;
   std::array<SystemSeen, kSystemCache> systems_seen_;
   std::size_t systems_seen_count_ = 0, next_system_slot_ = 0;
   TokenizedText scratch_;

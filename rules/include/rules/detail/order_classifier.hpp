@@ -1,6 +1,9 @@
 #pragma once
-// What an order (or a performed Procedure) is, as the rules see it: which cell product it names,
-// whether it targets the knee or is given for knee OA, and whether it is one session.
+// What an order (or a performed Procedure) is, as the rules see it: which cell product it is for,
+// whether it targets the knee or is given for knee OA, and whether it is one session. What it is
+// for is the orderable itself: its code, else the first clause of its code text that names a
+// product without a ConText modifier (context.hpp); a product its text only mentions (refused,
+// given before, discussed, someone else's) does not make it that product.
 #include "rules/detail/clinical_record.hpp"
 
 namespace rules::detail {
@@ -15,6 +18,9 @@ struct OrderFacts {
   std::string_view text;       // code text, else the first display; may be empty (code-only order)
   Category category = Category::none;
   std::string_view matched;    // the term or code that decided the category
+  // A donor-derived product the order's text names only as given before ("prior amniotic
+  // injection"): context for the plan card, never what the order is for.
+  std::string_view past_donor;
   bool needs_knee_site = false;  // matched only by a code that counts only with a knee site
   bool knee_site = false;
   const json::object* knee_site_concept = nullptr;  // the knee bodySite / dosage site, if coded as one
@@ -31,6 +37,9 @@ struct OrderFacts {
   }
 };
 
-OrderFacts classify_order(const json::object& order, ConceptMatcher& m, const RecordIndex& index);
+// `assertion`: current for a draft order; ever for a performed Procedure, which is history by
+// nature, so a historical mention in its text ("prior amniotic injection") still says what it was.
+OrderFacts classify_order(const json::object& order, ConceptMatcher& m, const RecordIndex& index,
+                          Assertion assertion = Assertion::current);
 
 }  // namespace rules::detail

@@ -3,6 +3,7 @@
 // after load_rule_set(); evaluation only reads it.
 #include "rules/detail/uuid.hpp"
 #include "rules/detail/code_table.hpp"
+#include "rules/detail/context.hpp"
 #include "rules/detail/term_index.hpp"
 #include "rules/detail/term_matcher.hpp"
 #include "rules/detail/text_template.hpp"
@@ -91,24 +92,24 @@ struct PlanComponent {
   // {<request_head>,"subject":…,<request_timing>,"bodySite":[…],<request_note>,"reasonCode"…}.
   std::string request_head;    // "resourceType":…,"status":…,"intent":…,"code":{…}
   std::string request_timing;  // "occurrenceTiming":{…}
-  std::string request_note;    // "note":[{…}]
+  std::string request_note;    // {"text":…}: the first element of "note"
 };
 
 struct Plan {
   std::string title;
   std::vector<PlanComponent> components;
   std::string note;
-  std::vector<std::string> evidence;  // keys into RuleSet::evidence
+  std::vector<std::string> evidence;  // keys into RuleSet::evidence: its key studies, the plan card's links
 
   // Compiled at load, the parts of the plan card that depend only on rule data:
-  std::string card_links;     // (compile_cards) its links, a serialized array ("" if none)
-  std::string evidence_json;  // (compile_cards) its evidence list, JSON-escaped markdown
+  std::string card_links;     // (compile_cards) its links, serialized array elements ("" if none)
   JsonTemplate text_json;     // (compile_plans) "plan.typed" for this plan, all but {{reasons}} filled in
 };
 
 struct Evidence {
   std::string key;
   std::string label;
+  std::string citation;  // in full, for the evidence page
   std::string url;  // https://doi.org/<doi> or a plain URL
   std::string summary;
   bool verified = true;
@@ -136,7 +137,7 @@ struct CardStyle {
   std::vector<std::string> links;  // evidence keys
 
   // Compiled at load (compile_cards), copied into each card rather than rebuilt:
-  std::string link_objects;                    // the links above, a serialized array ("" if none)
+  std::string link_objects;                    // the links above, serialized array elements ("" if none)
   std::vector<std::size_t> override_reasons;   // the reasons offered on this rule's cards (RuleSet::override_reasons)
 };
 
@@ -157,7 +158,10 @@ class RuleSet {
   detail::SystemTable systems;
   std::vector<ValueSet> value_sets;
   std::array<std::size_t, detail::kRoleCount> role_index{};
-  detail::TermMatcher matcher;
+  detail::ContextRules context;  // ConText: negated, historical, hypothetical, experiencer
+  // The value-set roles that name what an order is for (a product or procedure): the first
+  // clause of an order's text naming one of them, un-modified, is what the order is for.
+  std::vector<Role> orderable_roles;
   detail::TermIndex term_index;  // one list per role, in Role order: the terms of vs(role)
   detail::CodeIndex code_index;  // one table per role, in Role order: the codes of vs(role)
   detail::Statuses statuses;
@@ -168,6 +172,12 @@ class RuleSet {
   std::vector<detail::OverrideReason> override_reasons;
   std::map<std::string, detail::CardStyle, std::less<>> card_styles;  // by rule id
   std::string source_label, source_path, topic_system_path, override_reason_system_path;
+  std::string rules_page_path;      // the rules in force, for rule authors
+  std::string evidence_page_label;  // the link to source_path on every card
+  // The regulatory facts behind the donor-derived card, for the evidence page.
+  std::string regulatory_title;
+  std::vector<std::string> regulatory_facts;
+  std::vector<std::string> regulatory_links;  // evidence keys
   std::string default_body_site;  // a serialized CodeableConcept
   // Every card and plan text, flattened: "cards.whole-joint-plan.summaryOrders" -> template.
   detail::TextMap texts;

@@ -30,10 +30,16 @@ class TermIndex {
   void freeze();
   std::size_t list_count() const noexcept { return list_count_; }
 
-  // Sets first[l] (for every list l < first.size()) to the index of the first term of list l,
-  // in list order, that occurs in `tokens` without being negated (and, for a term with
-  // requires_any, with one of those patterns also occurring un-negated), or kNone.
-  void scan(std::span<const Token> tokens, const TermMatcher& negation, std::span<std::uint16_t> first) const noexcept;
+  // What one scan finds, per list (each span has one element per list; lists beyond are not
+  // looked at). A term counts where its first word carries no modifier other than historical
+  // (ContextRules::mark); for a term with requires_any, one of those must occur likewise.
+  struct Found {
+    std::span<std::uint16_t> current;  // the first term, in list order, with no modifier at all; kNone
+    std::span<std::uint16_t> ever;     // ... the first term with no modifier but historical; kNone
+    std::span<std::uint8_t> clause;    // the clause (0, 1, ...) of the earliest `current` occurrence; kNoClause
+  };
+  static constexpr std::uint8_t kNoClause = 0xFF;
+  void scan(std::span<const Token> tokens, const Found& found) const noexcept;
 
   // The lists that may have a term in the raw (not yet tokenized) text, as a bit mask (bit l:
   // list l; lists from 32 on share bit 31): those of whose terms a word of the text is the
@@ -83,7 +89,7 @@ class TermIndex {
   std::string_view word(WordRef w) const noexcept { return std::string_view(pool_).substr(w.offset, w.size); }
   // Whether p matches the tokens from i on; its words before `from` are known to match.
   bool matches_at(const Pattern& p, std::span<const Token> tokens, std::size_t i, std::uint32_t from = 0) const noexcept;
-  bool occurs(const Pattern& p, std::span<const Token> tokens, const TermMatcher& negation) const noexcept;
+  bool occurs(const Pattern& p, std::span<const Token> tokens, ModifierMask tolerated) const noexcept;
   struct Scan;
   void consider(const Entry& e, std::size_t i, Scan& scan) const noexcept;
 

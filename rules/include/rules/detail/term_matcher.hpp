@@ -1,10 +1,10 @@
 #pragma once
 // Free-text matching for rule terms: case-insensitive, on whole words, with word-prefix terms
 // ("amnio*"), multi-word terms that match across one space or hyphen ("msc-derived" ==
-// "MSC derived"), terms that count only next to another word (requires_any) and NegEx-style
-// negation ("no stem cells", "not amniotic"). A hand-written scanner, not std::regex: terms
+// "MSC derived") and terms that count only next to another word (requires_any). Whether a
+// mention is negated, historical, hypothetical or about someone else is marked on the tokens
+// beforehand by ContextRules (context.hpp). A hand-written scanner, not std::regex: terms
 // come from data files, and regex backtracking on EHR free text is both slow and a ReDoS risk.
-#include <bitset>
 #include <cstdint>
 #include <new>
 #include <optional>
@@ -17,7 +17,7 @@
 namespace rules::detail {
 
 // What separates a token from the next one. Only `join` (exactly one space, tab or hyphen)
-// continues a multi-word term; `clause` (.,;:!?()[]{}| or a line break) also ends a negation scope.
+// continues a multi-word term; `clause` (.,;:!?()[]{}| or a line break) also ends a ConText scope.
 enum class Gap : std::uint8_t { join, soft, clause };
 
 // FNV-1a over a word's bytes, step by step so the tokenizer can hash as it copies.
@@ -31,10 +31,14 @@ constexpr std::uint32_t word_hash(std::string_view w) noexcept {
   return h;
 }
 
+// The ConText modifiers whose scope covers a word (bit m: Modifier m, context.hpp).
+using ModifierMask = std::uint8_t;
+
 struct Token {
   std::string_view word;  // lower-case, points into TokenizedText's buffer
   Gap gap_after = Gap::clause;
   std::uint32_t hash = 0;  // word_hash(word)
+  ModifierMask modifiers = 0;  // set by ContextRules::mark; 0 until then
 };
 
 // A text normalised (ASCII lower case, curly apostrophes -> ', Unicode hyphens -> -,
@@ -53,6 +57,7 @@ class TokenizedText {
   TokenizedText& operator=(const TokenizedText&) = delete;
   void assign(std::string_view text);
   std::span<const Token> tokens() const noexcept { return {tokens_, size_}; }
+  std::span<Token> mutable_tokens() noexcept { return {tokens_, size_}; }  // for ContextRules::mark
   bool empty() const noexcept { return size_ == 0; }
 
  private:
@@ -80,14 +85,18 @@ class TokenizedText {
 struct WordPattern {
   std::vector<std::string> words;  // lower-case, normalised like TokenizedText
   bool prefix_last = false;        // the term ended in '*': its last word is a word prefix
+  // Words may be separated by any gap within a clause, not only one space or hyphen: for
+  // ConText triggers such as "r/o" and "s/p" (never for value-set terms).
+  bool loose = false;
 
   // Length in tokens of a match starting at tokens[i], or 0.
   std::size_t match_at(std::span<const Token> tokens, std::size_t i) const noexcept;
 };
 
 // Compiles a term as written in a rule file. Returns nullopt and sets `error` for an empty
-// term, a '*' anywhere but at the end, or words separated by anything but a space or hyphen.
-std::optional<WordPattern> compile_pattern(std::string_view text, std::string& error);
+// term, a '*' anywhere but at the end, or words separated by anything but a space or hyphen
+// (with `loose`: by a clause boundary).
+std::optional<WordPattern> compile_pattern(std::string_view text, std::string& error, bool loose = false);
 
 struct Term {
   std::string text;                       // as written, for provenance and messages
@@ -96,37 +105,17 @@ struct Term {
   bool verified = true;
 };
 
-struct NegationCue {
-  WordPattern pattern;
-  std::size_t max_words_between = 3;  // words allowed between the cue and the term
-};
-
-struct NegationRules {
-  std::vector<NegationCue> cues;
-  std::vector<WordPattern> clause_breaks;  // words that end a negation scope ("but")
-};
-
+// The reference matcher: every term at every word. TermIndex gives the same answers faster;
+// tests hold it to this one.
 class TermMatcher {
  public:
-  TermMatcher() = default;
-  explicit TermMatcher(NegationRules negation);
-
-  // The first term of `terms` that occurs in `text` without being negated, or nullptr.
-  const Term* find(const TokenizedText& text, std::span<const Term> terms) const noexcept;
-  bool any(const TokenizedText& text, std::span<const Term> terms) const noexcept {
-    return find(text, terms) != nullptr;
+  // The first term of `terms` that occurs in `text` with no modifier outside `tolerated` (for a
+  // term with requires_any, one of those occurring likewise too), or nullptr. The text's
+  // modifiers must have been marked (ContextRules::mark); an unmarked text has none.
+  static const Term* find(const TokenizedText& text, std::span<const Term> terms, ModifierMask tolerated = 0) noexcept;
+  static bool any(const TokenizedText& text, std::span<const Term> terms, ModifierMask tolerated = 0) noexcept {
+    return find(text, terms, tolerated) != nullptr;
   }
-  // True when a cue negates the words starting at tokens[start].
-  bool negated(std::span<const Token> tokens, std::size_t start) const noexcept;
-
- private:
-  NegationRules negation_;
-  std::size_t widest_ = 0;  // the largest max_words_between of any cue
-  // Low bits of the hashes of the words a cue or clause break can end with: a word not in it
-  // ends neither, so most words are passed over without trying every cue. All bits are set
-  // when a cue ends in a word prefix ("deni*"), which no hash can stand for.
-  static constexpr std::size_t kFilterBits = 1024;
-  std::bitset<kFilterBits> last_words_;
 };
 
 }  // namespace rules::detail
