@@ -47,6 +47,8 @@ echo "disk full: $full_503 answered 503, $full_ok answered 200 (before the disk 
 [ "$full_503" -ge 3 ] || fail "the full disk did not show: only $full_503 calls answered 503"
 [ "$full_other" = 0 ] || fail "$full_other calls during the full disk got neither 200 nor 503"
 for s in $ready_during; do [ "$s" = 503 ] || fail "/readyz said $s while the disk was full:$ready_during"; done
+grep -m1 "audit commit of [0-9]* records failed" "$work/service.log" || true
+# SQLITE_FULL is SQLite's word for ENOSPC (its VFS keeps no errno for it); other I/O errors add the errno.
 grep -q "audit commit of [0-9]* records failed: SQLite error 13 (database or disk is full)" "$work/service.log" ||
   fail "the log does not name SQLite's error for the failed commits"
 during_lines=$(( $(wc -l <"$work/service.log") - log_lines_at_full ))
