@@ -9,6 +9,9 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3
   python3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # The end-to-end test drives the vendored CDS Hooks Sandbox in headless Chromium (puppeteer-core
+  # from npm, pinned by tests/e2e/package-lock.json).
+  chromium nodejs
 )
 
 SUDO=""
@@ -18,6 +21,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# npm ships inside some nodejs builds and as Debian's own "npm" package with others.
+if ! command -v npm >/dev/null; then
+  dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed" || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
