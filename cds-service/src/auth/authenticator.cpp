@@ -188,7 +188,9 @@ void Authenticator::note_ignored_jku(std::string_view iss, std::string_view jku)
     std::lock_guard lock(keys_mutex_);
     if (ignored_jku_logged_.size() >= kMaxPairs || !ignored_jku_logged_.insert(pair).second) return;
   }
-  log(LogLevel::info, "issuer " + std::string(iss) + ": token jku " + std::string(jku.substr(0, 256)) +
+  std::string shown(jku.substr(0, 256));  // no control character can forge a log line
+  std::replace_if(shown.begin(), shown.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
+  log(LogLevel::info, "issuer " + std::string(iss) + ": token jku " + shown +
                           " is not on its jku_allowlist; not fetched, verified with the configured keys");
 }
 

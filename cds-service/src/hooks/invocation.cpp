@@ -75,7 +75,10 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
     if (auto why = fhir_server_refusal(inv->principal, hook.fhir_server); !why.empty()) {
       // Behave as if no fhirServer was sent, and never connect to it. Who sent it and which call,
       // never the URL's path or the patient.
-      log(LogLevel::warning, "hookInstance " + std::string(hook.input.hook_instance).substr(0, 64) + " from issuer " +
+      // The caller chose hookInstance: bounded, and no control character can forge a log line.
+      std::string instance(hook.input.hook_instance.substr(0, 64));
+      std::replace_if(instance.begin(), instance.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
+      log(LogLevel::warning, "hookInstance " + instance + " from issuer " +
                                  (inv->principal.iss.empty() ? std::string("(auth off)") : inv->principal.iss) +
                                  ": fhirServer ignored: " + why);
       hook.fhir_server = {};
