@@ -149,7 +149,9 @@ std::optional<ApiError> check_prefetch(json::value* prefetch, HookRequest& r) {
       const std::string source = "prefetch." + std::string(kv.key());
       if (!kv.value().is_object()) {
         // Not a resource at all: the key is as good as missing (fetched, or else unavailable).
-        r.data_issues.push_back({source, true});
+        // Only a key the service asked for is read by the rules.
+        const auto& wanted = r.service->prefetch;
+        r.data_issues.push_back({source, std::any_of(wanted.begin(), wanted.end(), [&](const auto& t) { return t.key == kv.key(); })});
         kv.value() = nullptr;
         r.unsatisfied_prefetch.push_back(kv.key());
         continue;
