@@ -10,6 +10,9 @@ packages=(
   python3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   gnuplot-nox  # bench/soak plots
+  # The end-to-end test drives the vendored CDS Hooks Sandbox in headless Chromium (puppeteer-core
+  # from npm, pinned by tests/e2e/package-lock.json).
+  chromium
 )
 # Node and npm run the independent FHIR validator test (tests/fhir-validator). A node that came
 # with its own npm (e.g. from NodeSource) is kept: Debian's npm package would conflict with it.
@@ -22,6 +25,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# npm ships inside some nodejs builds and as Debian's own "npm" package with others.
+if ! command -v npm >/dev/null; then
+  dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed" || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"

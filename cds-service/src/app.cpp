@@ -36,12 +36,16 @@ void App::add_cors(HttpResponse& res, std::string_view origin) const {
   const bool open = allowed.empty() ? !config_.auth.enabled : std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
   if (open) {
     res.set(http::field::access_control_allow_origin, "*");
+    res.set(http::field::access_control_expose_headers, "WWW-Authenticate");
     return;
   }
   // Echo only an allowlisted origin, never an arbitrary one (OWASP); caches must key on it.
   res.set(http::field::vary, "Origin");
-  if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
+  if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
     res.set(http::field::access_control_allow_origin, origin);
+    // A browser client reads why a 401 was given only from a header it was allowed to see.
+    res.set(http::field::access_control_expose_headers, "WWW-Authenticate");
+  }
 }
 
 HttpResponse App::json_response(unsigned status, std::string body, const HttpRequest& req) const {
@@ -155,6 +159,8 @@ void App::handle(HttpRequest&& req, Respond respond) {
     line(text, "cds_fhir_fetch_failures_total", "prefetch keys that could not be fetched", m.fhir_fetch_failures.load());
     line(text, "cds_audit_failures_total", "responses refused because the audit could not be written", m.audit_failures.load());
     line(text, "cds_feedback_items_total", "feedback items stored", m.feedback_items.load());
+    line(text, "cds_data_quality_issues_total", "malformed FHIR elements dropped from requests and fetched data",
+         m.data_quality_issues.load());
     line(text, "cds_audit_records_total", "audit records committed (invocations and feedback)", audit_.committed());
     line(text, "cds_audit_commits_total", "audit transactions committed, each one fsync (group commit)", audit_.commits());
     line(text, "cds_audit_checkpoints_total", "audit WAL checkpoints (each syncs the WAL and the database)", audit_.checkpoints());
@@ -227,10 +233,14 @@ void App::refuse(const AuthFailure& failure, const HttpRequest& req, const Respo
   respond(std::move(res));
 }
 
-bool App::fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const {
+std::string App::fhir_server_refusal(const Principal& principal, std::string_view fhir_server) const {
   // Development without auth: only a FHIR server on this machine, never an arbitrary host (SSRF).
-  if (!config_.auth.enabled) return is_loopback_url(fhir_server);
-  return principal.issuer != nullptr && fhir_server_allowed(principal.issuer->fhir_servers, fhir_server, false);
+  if (!config_.auth.enabled) return is_loopback_url(fhir_server) ? "" : "without auth only a loopback fhirServer is used";
+  if (principal.issuer == nullptr) return "no trusted issuer";
+  if (fhir_server_allowed(principal.issuer->fhir_servers, fhir_server, false)) return {};
+  // Say which rule refused it: a listed server sent over http is not "not on the allowlist".
+  if (fhir_server.starts_with("http://")) return "http is refused while auth is on (the EHR's token would travel in clear)";
+  return "not on the issuer's fhir_servers";
 }
 
 }  // namespace cds

@@ -4,6 +4,7 @@
 
 #include "fhir/json.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/program_options.hpp>
 #include <boost/url/parse.hpp>
 
@@ -188,6 +189,11 @@ void read_auth(Reader& r, const json::object& o, AuthConfig& auth) {
       if (t.iss.empty()) r.fail("'" + prefix + "iss' is required");
       if (t.jwks_file.empty() == t.jwks_url.empty() && t.jku_allowlist.empty())
         r.fail("'" + prefix + "' needs exactly one of jwks_file or jwks_url (or a jku_allowlist)");
+      // With auth on, a plain-http FHIR server is never contacted (the EHR's token would travel in
+      // clear): an entry that could never be used is refused here, not ignored at call time.
+      for (std::size_t j = 0; auth.enabled && j < t.fhir_servers.size(); ++j)
+        if (t.fhir_servers[j].size() < 8 || !boost::beast::iequals(std::string_view(t.fhir_servers[j]).substr(0, 8), "https://"))
+          r.fail("'" + prefix + "fhir_servers[" + std::to_string(j) + "]' must be an https URL while auth is enabled");
       auth.trusted_issuers.push_back(std::move(t));
     }
   }

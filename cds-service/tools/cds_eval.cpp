@@ -73,11 +73,16 @@ int main(int argc, char** argv) {
     std::cout << cds::error_body(*e) << "\n";
     return 1;
   }
-  const auto& request = *std::get<std::unique_ptr<cds::HookRequest>>(parsed);
+  auto& request = *std::get<std::unique_ptr<cds::HookRequest>>(parsed);
+  // Offline there is no FHIR server: missing keys are unavailable, as in the service.
+  request.fhir_server = {};
   if (auto e = cds::check_data_available(request)) {
     std::cout << cds::error_body(*e) << "\n";
     return 1;
   }
+  cds::settle_unfetchable(request);
+  request.input.unavailable = request.unavailable;
+  for (const auto& d : request.data_issues) std::cerr << "cds-eval: data-quality issue dropped: " << d.path << "\n";
   auto rules = std::get<std::unique_ptr<cds::RulesStore>>(store)->current();
   // The seed is the hookInstance, so the same request prints the same card uuids every time.
   auto eval = rules::evaluate(request.input, *rules, {now, request.input.hook_instance, base_url});

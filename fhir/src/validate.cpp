@@ -9,11 +9,14 @@
 namespace fhir {
 namespace {
 
-enum class Kind { string, date_time, integer, number, object, concept_, concepts, references, objects, quantity, boolean };
+enum class Kind { string, date_time, integer, number, object, concept_, concepts, references, objects, quantity, boolean, entries };
 
 struct FieldRule {
   std::string_view field;
   Kind kind;
+  // Whether a rule reads the element, so that dropping it could change a verdict. Only what no
+  // view reads (an order's subject: the patient is context.patientId) is marked false.
+  bool read = true;
 };
 
 constexpr std::array patient_rules{FieldRule{"birthDate", Kind::date_time}, FieldRule{"gender", Kind::string}};
@@ -40,18 +43,18 @@ constexpr std::array service_request_rules{
     FieldRule{"occurrenceDateTime", Kind::date_time},  FieldRule{"occurrencePeriod", Kind::object},
     FieldRule{"basedOn", Kind::references},            FieldRule{"reasonCode", Kind::concepts},
     FieldRule{"reasonReference", Kind::references},    FieldRule{"note", Kind::objects},
-    FieldRule{"subject", Kind::object}};
+    FieldRule{"subject", Kind::object, false}};
 constexpr std::array medication_request_rules{
     FieldRule{"medicationCodeableConcept", Kind::concept_}, FieldRule{"status", Kind::string},
     FieldRule{"intent", Kind::string},                      FieldRule{"dosageInstruction", Kind::objects},
     FieldRule{"dispenseRequest", Kind::object},             FieldRule{"basedOn", Kind::references},
     FieldRule{"reasonCode", Kind::concepts},                FieldRule{"reasonReference", Kind::references},
     FieldRule{"note", Kind::objects},                       FieldRule{"authoredOn", Kind::date_time},
-    FieldRule{"subject", Kind::object}};
+    FieldRule{"subject", Kind::object, false}};
 constexpr std::array care_plan_rules{FieldRule{"status", Kind::string}, FieldRule{"intent", Kind::string},
                                      FieldRule{"activity", Kind::objects}, FieldRule{"category", Kind::concepts},
                                      FieldRule{"period", Kind::object}};
-constexpr std::array bundle_rules{FieldRule{"type", Kind::string}, FieldRule{"entry", Kind::objects},
+constexpr std::array bundle_rules{FieldRule{"type", Kind::string}, FieldRule{"entry", Kind::entries},
                                   FieldRule{"link", Kind::objects}};
 
 std::span<const FieldRule> rules_for(std::string_view type) {
@@ -122,6 +125,7 @@ const char* check(const json::value& v, Kind kind) {
       for (const json::value& e : v.get_array())
         if (const char* m = check_concept(e)) return m;
       return nullptr;
+    case Kind::entries: return v.is_array() ? nullptr : "expected an array of entries";  // each checked on its own
     case Kind::references:
     case Kind::objects:
       if (!v.is_array()) return "expected an array of objects";
@@ -162,34 +166,56 @@ bool is_fhir_id(std::string_view id) noexcept {
   });
 }
 
-void validate_object(const json::object& o, Where where, std::vector<Issue>& out) {
+// Where a malformed element sits, so that drop_malformed() can remove it after the walk:
+// a member of an object (by key), or an element of an array (by index).
+struct DropTarget {
+  const json::object* object = nullptr;
+  std::string_view key;
+  const json::array* array = nullptr;
+  std::size_t index = 0;
+};
+
+void validate_object(const json::object& o, Where where, std::vector<Issue>& out, std::vector<DropTarget>* drops) {
+  auto droppable = [&](Issue issue, DropTarget target) {
+    out.push_back(std::move(issue));
+    if (drops) drops->push_back(target);
+  };
   const json::value* rt = o.if_contains("resourceType");
   if (rt == nullptr || !rt->is_string() || rt->get_string().empty()) {
-    out.push_back({prefix_of(where) + "resourceType", "missing or not a string"});
+    out.push_back({prefix_of(where) + "resourceType", "missing or not a string", true});
+    if (drops) drops->push_back({});
     return;
   }
   where.type = rt->get_string();
   const std::span<const FieldRule> rules = rules_for(where.type);
   for (const json::key_value_pair& m : o) {  // issues come in document order
     if (m.key() == "id") {
-      if (!m.value().is_string()) out.push_back({path_of(where) + ".id", "expected a string"});
+      if (!m.value().is_string()) out.push_back({path_of(where) + ".id", "expected a string", true});
       else if (!is_fhir_id(m.value().get_string()))
-        out.push_back({path_of(where) + ".id", "expected a FHIR id: 1 to 64 of A-Z, a-z, 0-9, '-' and '.'"});
+        out.push_back({path_of(where) + ".id", "expected a FHIR id: 1 to 64 of A-Z, a-z, 0-9, '-' and '.'", true});
+      else continue;
+      if (drops) drops->push_back({});
       continue;
     }
     const FieldRule* r = rule_for(rules, m.key());
     if (r == nullptr) continue;
-    if (const char* msg = check(m.value(), r->kind)) out.push_back({path_of(where) + "." + std::string(r->field), msg});
+    if (const char* msg = check(m.value(), r->kind))
+      droppable({path_of(where) + "." + std::string(r->field), msg, false, r->read}, {&o, r->field});
   }
   if (where.type != "Bundle") return;
   if (const json::array* entries = array_field(&o, "entry"))
     for (std::size_t i = 0; i < entries->size(); ++i) {
-      const json::value* r = field((*entries)[i].if_object(), "resource");
+      const json::object* entry = (*entries)[i].if_object();
+      if (entry == nullptr) {
+        droppable({path_of(where) + ".entry[" + std::to_string(i) + "]", "expected an object"}, {nullptr, {}, entries, i});
+        continue;
+      }
+      const json::value* r = field(entry, "resource");
       if (r == nullptr) continue;
       if (const json::object* ro = r->if_object())
-        validate_object(*ro, Where{&where, i, {}}, out);
+        validate_object(*ro, Where{&where, i, {}}, out, drops);
       else
-        out.push_back({slot_path(where, i), "expected a resource object"});
+        droppable({slot_path(where, i), "expected a resource object"}, {nullptr, {}, entries, i});
     }
 }
 
@@ -198,9 +224,32 @@ void validate_object(const json::object& o, Where where, std::vector<Issue>& out
 std::vector<Issue> validate_resource(const json::value& v) {
   std::vector<Issue> out;
   if (const json::object* o = v.if_object())
-    validate_object(*o, Where{}, out);
+    validate_object(*o, Where{}, out, nullptr);
   else
-    out.push_back({"", "a resource must be a JSON object"});
+    out.push_back({"", "a resource must be a JSON object", true});
+  return out;
+}
+
+std::vector<Issue> drop_malformed(json::value& v) {
+  std::vector<Issue> out;
+  std::vector<DropTarget> drops;
+  json::object* top = v.if_object();
+  if (top == nullptr) {
+    out.push_back({"", "a resource must be a JSON object", true});
+    return out;
+  }
+  validate_object(*top, Where{}, out, &drops);
+  if (std::any_of(out.begin(), out.end(), [](const Issue& i) { return i.fatal; })) return out;  // unusable as a whole
+  // Last found first: issues come outside-in and in document order, so each removal only moves
+  // what was already dealt with (a later array element, a member of an object already done).
+  // The targets were found in this very tree, which the caller owns mutably.
+  for (auto d = drops.rbegin(); d != drops.rend(); ++d) {
+    if (d->object) const_cast<json::object*>(d->object)->erase(d->key);
+    else if (d->array) {
+      auto* a = const_cast<json::array*>(d->array);
+      a->erase(a->begin() + static_cast<std::ptrdiff_t>(d->index));
+    }
+  }
   return out;
 }
 

@@ -196,9 +196,9 @@ TEST(Validate, UnknownFieldsAndTypesAreNotChecked) {
 
 TEST(Validate, BundleFields) {
   expect_one(R"({"resourceType": "Bundle", "type": 1})", "Bundle.type", "expected a string");
-  expect_one(R"({"resourceType": "Bundle", "entry": {"resource": {}}})", "Bundle.entry", "expected an array of objects");
+  expect_one(R"({"resourceType": "Bundle", "entry": {"resource": {}}})", "Bundle.entry", "expected an array of entries");
   expect_one(R"({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}}, "junk"]})",
-             "Bundle.entry", "expected an array of objects");
+             "Bundle.entry[1]", "expected an object");
   expect_one(R"({"resourceType": "Bundle", "link": "next"})", "Bundle.link", "expected an array of objects");
 }
 
@@ -218,7 +218,7 @@ TEST(Validate, NestedIssuesAfterNonObjectEntriesKeepTheArrayIndex) {
       "junk",
       {"resource": {"resourceType": "Observation", "valueInteger": "7"}},
       {"resource": {"resourceType": "MedicationRequest", "dosageInstruction": {}}}]})");
-  EXPECT_EQ(paths(issues), (std::vector<std::string>{"Bundle.entry", "Bundle.entry[1].resource.Observation.valueInteger",
+  EXPECT_EQ(paths(issues), (std::vector<std::string>{"Bundle.entry[0]", "Bundle.entry[1].resource.Observation.valueInteger",
                                                      "Bundle.entry[2].resource.MedicationRequest.dosageInstruction"}));
 }
 
@@ -231,6 +231,57 @@ TEST(Validate, BundleInsideBundle) {
   expect_one(R"({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Bundle", "entry": [
       {"resource": {"resourceType": "Patient", "birthDate": "1980-13"}}]}}]})",
              "Bundle.entry[0].resource.Bundle.entry[0].resource.Patient.birthDate", "not a valid FHIR date/dateTime");
+}
+
+// Which issues are fatal (the resource cannot be used) and which elements a rule reads.
+TEST(Validate, FatalIssuesAreResourceTypeAndIdOnly) {
+  EXPECT_TRUE(validate(R"({"id": "x"})").at(0).fatal);
+  EXPECT_TRUE(validate(R"({"resourceType": "Patient", "id": "a/b"})").at(0).fatal);
+  EXPECT_TRUE(validate("[]").at(0).fatal);
+  auto issues = validate(R"({"resourceType": "ServiceRequest", "reasonCode": {"text": "OA"}, "subject": "Patient/p"})");
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_FALSE(issues[0].fatal);
+  EXPECT_TRUE(issues[0].read_by_rules);
+  EXPECT_FALSE(issues[1].fatal);
+  EXPECT_FALSE(issues[1].read_by_rules);  // no rule reads an order's subject
+}
+
+// drop_malformed removes exactly the malformed elements and keeps everything else, at any depth.
+TEST(DropMalformed, RemovesWrongShapedElementsAndKeepsTheRest) {
+  json::value v = json::parse(R"({"resourceType": "Bundle", "type": "collection", "link": "x", "entry": [
+      "junk",
+      {"resource": {"resourceType": "MedicationRequest", "id": "mr-1", "reasonCode": {"text": "OA"},
+                    "note": "n", "authoredOn": 2026, "medicationCodeableConcept": {"text": "ibuprofen"},
+                    "status": "draft", "dosageInstruction": {}}},
+      {"resource": "MedicationRequest/x"},
+      {"resource": {"resourceType": "Condition", "id": "c-1", "code": {"coding": "M17.11"}, "onsetDateTime": "2015"}}]})");
+  auto issues = fhir::drop_malformed(v);
+  EXPECT_EQ(paths(issues), (std::vector<std::string>{
+                               "Bundle.link", "Bundle.entry[0]", "Bundle.entry[1].resource.MedicationRequest.reasonCode",
+                               "Bundle.entry[1].resource.MedicationRequest.note",
+                               "Bundle.entry[1].resource.MedicationRequest.authoredOn",
+                               "Bundle.entry[1].resource.MedicationRequest.dosageInstruction", "Bundle.entry[2].resource",
+                               "Bundle.entry[3].resource.Condition.code"}));
+  // (Object equality does not depend on member order, which a removal may change.)
+  EXPECT_EQ(v, json::parse(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+      {"resource": {"resourceType": "MedicationRequest", "id": "mr-1", "medicationCodeableConcept": {"text": "ibuprofen"},
+                    "status": "draft"}},
+      {"resource": {"resourceType": "Condition", "id": "c-1", "onsetDateTime": "2015"}}]})"))
+      << json::serialize(v);
+  EXPECT_TRUE(validate_resource(v).empty());
+  // What is left is well-formed: a second pass finds nothing.
+  EXPECT_TRUE(fhir::drop_malformed(v).empty());
+}
+
+TEST(DropMalformed, RemovesNothingWhenAnIssueIsFatal) {
+  const std::string text = R"({"resourceType": "Bundle", "entry": [
+      {"resource": {"resourceType": "Condition", "id": "ok", "code": "x"}},
+      {"resource": {"resourceType": "Condition", "id": "not/ok"}}]})";
+  json::value v = json::parse(text);
+  auto issues = fhir::drop_malformed(v);
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_TRUE(issues[1].fatal);
+  EXPECT_EQ(v, json::parse(text));
 }
 
 }  // namespace

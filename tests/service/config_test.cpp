@@ -73,6 +73,22 @@ TEST_F(ConfigTest, UnknownKeysAndWrongTypesAreNamed) {
   EXPECT_NE(err("{not json").find("not valid JSON"), std::string::npos);
 }
 
+// With auth on, an http FHIR server would never be contacted (the EHR's token would travel in
+// clear): such an entry is refused at start, by name, rather than ignored at every call.
+TEST_F(ConfigTest, AnHttpFhirServerIsRefusedWhileAuthIsOn) {
+  auto load = [&](const std::string& text) { return cds::load_config_file(write(text)); };
+  auto r = load(R"({"auth": {"trusted_issuers": [{"iss": "x", "jwks_file": "j",
+      "fhir_servers": ["https://fhir.example.org/r4", "http://fhir.example.org/r4"]}]}})");
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("'auth.trusted_issuers[0].fhir_servers[1]' must be an https URL while auth is enabled"),
+            std::string::npos)
+      << std::get<std::string>(r);
+  // Without auth (local development) it is accepted.
+  r = load(R"({"auth": {"enabled": false, "trusted_issuers": [{"iss": "x", "jwks_file": "j",
+      "fhir_servers": ["http://127.0.0.1:9/fhir"]}]}})");
+  EXPECT_FALSE(std::holds_alternative<std::string>(r)) << std::get<std::string>(r);
+}
+
 TEST_F(ConfigTest, FlagsOverrideTheFileAndBadCombinationsAreRefused) {
   auto p = write(R"({"listen": "127.0.0.1:1111", "tls": {"enabled": false}, "auth": {"enabled": false}})");
   auto r = cli({"--config", p.string(), "--listen", "127.0.0.1:2222", "--max-body", "4096", "--threads", "2",

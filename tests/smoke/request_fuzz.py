@@ -9,7 +9,8 @@ nothing here waits: each connection has a time-out and the bytes are followed by
                   [--auth-port P --tokens FILE [--tokens-n N]]
 
 Phases: mutated hook requests (the fixtures with members deleted, retyped, repeated or given
-extreme dates, numbers and codes, some also corrupted byte by byte); feedback, reports and odd
+extreme dates, numbers and codes, some also corrupted byte by byte); shape slips (a FHIR element
+of the wrong shape must give the same cards as the element's absence); feedback, reports and odd
 request targets; malformed HTTP framing at the socket; and, against a second service with
 auth on (--auth-port), mutated JWTs made from real signed ones (FILE: one per line), where
 every answer but a first use of an untouched token must be a 401. Found so far: a repeated
@@ -27,6 +28,7 @@ ap.add_argument("fixtures")
 ap.add_argument("--requests", type=int, default=2000)
 ap.add_argument("--feedback", type=int, default=600)
 ap.add_argument("--framing", type=int, default=300)
+ap.add_argument("--slips", type=int, default=300)
 ap.add_argument("--seed", type=int, default=20261203)
 ap.add_argument("--keep", help="a directory to write the hook requests that failed to")
 ap.add_argument("--auth-port", type=int)
@@ -73,6 +75,72 @@ for i in range(args.requests):
         before = len(failures)
         check_cards(f"request #{i} to {service}", data)
         if len(failures) > before: open(os.path.join(args.keep, f"request-{i}.json"), "wb").write(body) if args.keep else None
+
+# ---- phase 1b: shape slips are treated exactly as absence -------------------------------------
+# A FHIR element of the wrong shape (outside the strict set: ids, resourceType) is dropped and
+# treated as absent: the answer to a request with the slip must give the same cards (rule,
+# indicator, summary, what triggered them) as the same request with the element removed. So a
+# slip can never cost a card that its absence would not, in particular no critical or warning
+# card whose rule does not read the element. The slips are those real clients send: the
+# sandbox's one-object reasonCode, a string note, a numeric dateTime, and so on.
+
+SLIPS = {  # element -> wrong-shaped values
+    "reasonCode": [{"text": "Knee OA"}, "M17.11"], "note": ["note text", [{"text": 1}, "x"], {"text": "n"}],
+    "occurrenceDateTime": [20261125, "next week", {}], "occurrencePeriod": [[], "2026"],
+    "authoredOn": [{}, 7], "subject": ["Patient/x"], "bodySite": [{"text": "Right knee"}, "knee"],
+    "quantityQuantity": ["1", {"value": "1"}], "occurrenceTiming": ["3x"], "basedOn": [{"reference": "CarePlan/1"}],
+    "reasonReference": [{"reference": "Condition/1"}], "dosageInstruction": [{"text": "x"}],
+    "performedDateTime": [2020, "yesterday"], "performedPeriod": ["2020"], "onsetDateTime": [2015, "2015-13"],
+    "recordedDate": [1], "clinicalStatus": ["active", []], "verificationStatus": ["confirmed"],
+    "valueInteger": ["7", 7.5], "valueQuantity": [7, {"value": "7"}], "effectiveDateTime": [{}, "soon"],
+    "component": [{"code": {}}], "status": [1, {}], "code": ["20610", [{"text": "x"}]], "birthDate": [19800101],
+}
+
+
+def slip_targets(doc):
+    """(container, key) pairs of the resources' elements that can be slipped in this request."""
+    out = []
+    def resources(bundle):
+        for e in bundle.get("entry", []) if isinstance(bundle, dict) else []:
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict): yield e["resource"]
+    found = list(resources(doc.get("context", {}).get("draftOrders")))
+    for v in (doc.get("prefetch") or {}).values():
+        if isinstance(v, dict): found += [v] if v.get("resourceType") != "Bundle" else list(resources(v))
+    for r in found:
+        out += [(r, k) for k in SLIPS if k in r and not (k == "code" and r.get("resourceType") == "Bundle")]
+        out += [(r, k) for k in ("reasonCode", "note", "occurrenceDateTime") if k not in r and r.get("resourceType") in ("ServiceRequest", "MedicationRequest")]
+    return out
+
+
+def signature(data):
+    cards = json.loads(data).get("cards", [])
+    return sorted((c.get("indicator"), c.get("summary"), json.dumps(c.get("extension", {}).get("provenance", {}).get("triggeredBy")))
+                  for c in cards)
+
+
+slips = 0
+for i in range(args.slips):
+    base = copy.deepcopy(rng.choice([f for f in fixtures if f.get("hook") in services.values()]))
+    targets = slip_targets(base)
+    if not targets: continue
+    k = rng.randrange(len(targets))
+    service = next(s for s, h in services.items() if h == base["hook"])
+    slipped, absent = copy.deepcopy(base), copy.deepcopy(base)
+    container_s, key = slip_targets(slipped)[k]
+    container_a, _ = slip_targets(absent)[k]
+    container_s[key] = copy.deepcopy(rng.choice(SLIPS[key]))
+    container_a.pop(key, None)
+    s_status, s_data = conn.send("POST", "/cds-services/" + service, json.dumps(slipped).encode())
+    a_status, a_data = conn.send("POST", "/cds-services/" + service, json.dumps(absent).encode())
+    what = f"slip #{i}: {base['hookInstance']} {container_s.get('resourceType')}.{key} = {json.dumps(container_s[key])[:40]}"
+    check_answer(what, s_status, s_data, conn.content_type)
+    if s_status != a_status: fail(f"{what}: answered {s_status}, {a_status} with the element absent: {s_data[:200]!r}")
+    elif s_status == 200:
+        check_cards(what, s_data)
+        if signature(s_data) != signature(a_data):
+            fail(f"{what}: cards differ from the element's absence:\n  {signature(s_data)}\n  {signature(a_data)}")
+        slips += 1
+if args.slips and slips < args.slips // 2: fail(f"only {slips} of {args.slips} slips were answered 200: the phase tested little")
 
 # ---- phase 2: feedback, reports, odd targets ----------------------------------------------
 
@@ -223,6 +291,6 @@ if args.auth_port:
 
 status, data = Conn(args.port).send("GET", "/healthz")
 if status != 200: fail(f"healthz after fuzzing: {status}")
-print(f"request_fuzz: {args.requests} hook requests, {args.feedback} other requests, {args.framing} framings, "
+print(f"request_fuzz: {args.requests} hook requests, {slips} shape slips, {args.feedback} other requests, {args.framing} framings, "
       f"{args.tokens_n if args.auth_port else 0} tokens; {len(failures)} failures")
 sys.exit(1 if failures else 0)

@@ -48,6 +48,7 @@ class App {
     std::atomic<std::uint64_t> invocations_ok{0}, invocations_incomplete{0}, invocations_rejected{0};
     std::atomic<std::uint64_t> auth_failures{0}, fhir_fetch_failures{0}, audit_failures{0}, feedback_items{0};
     ConnectionCounters connections;  // kept by the listener
+    std::atomic<std::uint64_t> data_quality_issues{0};  // malformed FHIR elements dropped before the rules
   };
   const Metrics& metrics() const noexcept { return metrics_; }
   ConnectionCounters& connection_counters() noexcept { return metrics_.connections; }
@@ -72,7 +73,8 @@ class App {
   using Authenticated = std::function<void(HttpRequest&&, Principal, Respond)>;
   void authenticated(HttpRequest&& request, std::string audience, Respond respond, Authenticated next);
   void refuse(const AuthFailure& failure, const HttpRequest& request, const Respond& respond);
-  bool fhir_server_trusted(const Principal& principal, std::string_view fhir_server) const;
+  // Why the service will not contact `fhir_server` for this caller ("" when it may).
+  std::string fhir_server_refusal(const Principal& principal, std::string_view fhir_server) const;
   HttpResponse json_response(unsigned status, std::string body, const HttpRequest& request) const;
   void add_cors(HttpResponse& response, std::string_view origin) const;
   // 503 for a request whose audit record could not be committed.

@@ -113,6 +113,11 @@ constexpr const char* kMigrations[] = {
     DROP TABLE evaluated_order;
     ALTER TABLE evaluated_order_v3 RENAME TO evaluated_order;
     )sql",
+    // 4: data-quality issues, the FHIR paths (never values) of malformed elements the service
+    // dropped before the rules ran, as a JSON list; NULL for rows written before.
+    R"sql(
+    ALTER TABLE invocation ADD COLUMN data_issues TEXT;
+    )sql",
 };
 static_assert(detail::kPlaceBits == 20, "migration 3 spells the id shift out as << 20");
 
@@ -213,8 +218,8 @@ struct SqliteAuditStore::Writer {
         rollback_to(db, "ROLLBACK TO record"),
         invocation(db,
                    "INSERT INTO invocation(received_at, hook, service_id, hook_instance, tenant, jwt_iss, jwt_sub, "
-                   "user_id, encounter_id, patient_ref, rules_version, outcome, http_status, latency_us, patient_type) "
-                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                   "user_id, encounter_id, patient_ref, rules_version, outcome, http_status, latency_us, patient_type, "
+                   "data_issues) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         card(db,
              "INSERT INTO card(id, invocation_id, uuid, rule_id, indicator, summary, triggered_by, override_reasons, "
              "suggestions) VALUES(?,?,?,?,?,?,?,?,?)"),
@@ -239,7 +244,8 @@ struct SqliteAuditStore::Writer {
     bool ok = invocation.text(1, r.received_at).text(2, r.hook).text(3, r.service_id).text(4, r.hook_instance)
                   .text(5, r.tenant).text(6, r.jwt_iss).text(7, r.jwt_sub).text(8, r.user_id).text(9, r.encounter_id)
                   .text(10, r.patient_ref).text(11, r.rules_version).text(12, r.outcome).integer(13, r.http_status)
-                  .integer(14, r.latency_us).text(15, r.patient_type).step_done();
+                  .integer(14, r.latency_us).text(15, r.patient_type).text(16, to_json_list(r.data_issues))
+                  .step_done();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     // More places than the id leaves room for cannot come from a request within any sane body
     // limit (each would be a draft order); refused rather than overlapping the next invocation.

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include "cds/http/url.hpp"
+#include "cds/log.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -137,24 +138,8 @@ bool Authenticator::claim_fetch(const std::string& source, Clock::time_point now
   return true;
 }
 
-std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssuer& issuer, std::string_view jku,
-                                                               std::string_view kid, Clock::time_point now, KeyFetch fetch,
-                                                               AuthFailure& failure) {
-  std::string source;
-  bool remote = true;
-  if (!jku.empty()) {
-    if (!contains(issuer.jku_allowlist, jku)) {
-      failure.description = "jku is not on the issuer's allowlist";
-      return nullptr;
-    }
-    source = std::string(jku);
-  } else if (!issuer.jwks_file.empty()) {
-    source = issuer.jwks_file.string();
-    remote = false;
-  } else {
-    source = issuer.jwks_url;
-  }
-  // The key shares ownership of its KeySet, so a concurrent refresh cannot free it under us.
+std::shared_ptr<const jose::PublicKey> Authenticator::remote_key(const std::string& source, std::string_view kid,
+                                                                 Clock::time_point now, KeyFetch fetch, AuthFailure& failure) {
   auto lookup = [&](const std::shared_ptr<const KeySet>& set) -> std::shared_ptr<const jose::PublicKey> {
     if (!set) return nullptr;
     for (const auto& k : set->keys)
@@ -168,26 +153,83 @@ std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssu
   // whether the last attempt worked or not, so that neither a flood of made-up kids nor a JWK Set
   // host that is down turns us into a traffic amplifier, or holds every such token for its
   // time-out: in between they are answered at once from what we have.
-  if (remote && fetch_ && may_fetch(source, now)) {
+  if (fetch_ && may_fetch(source, now)) {
     if (fetch == KeyFetch::deferred) {
       failure = AuthFailure{"the issuer's keys must be fetched first", true};
       return nullptr;
     }
     if (claim_fetch(source, now)) {
-      if (auto body = fetch_(source)) {
-        auto keys = jose::parse_jwks(*body);
+      FetchResult got = fetch_(source);
+      std::string why = got.body ? std::string{} : (got.failure.empty() ? "no answer" : got.failure);
+      if (got.body) {
+        auto keys = jose::parse_jwks(*got.body);
         if (auto* parsed = std::get_if<std::vector<jose::PublicKey>>(&keys)) {
           auto fresh = std::make_shared<KeySet>();
           fresh->keys = std::move(*parsed);
           fresh->fetched = now;
           std::lock_guard lock(keys_mutex_);
           keys_[source] = fresh;
+        } else {
+          why = "not a JWK Set: " + std::get<std::string>(keys);
         }
       }
+      // The URL is configuration or allowlisted (never an arbitrary caller's), so it may be logged.
+      if (!why.empty()) log(LogLevel::warning, "JWK Set fetch from " + source + " failed: " + why);
     }
     set = key_set(source);  // ours, or one another thread fetched meanwhile
   }
-  if (auto k = lookup(set)) return k;
+  return lookup(set);  // a stale key still verifies while its host cannot be reached
+}
+
+void Authenticator::note_ignored_jku(std::string_view iss, std::string_view jku) {
+  constexpr std::size_t kMaxPairs = 64;  // callers choose jku: remembering, and so logging, is bounded
+  std::string pair = std::string(iss) + '\n' + std::string(jku.substr(0, 256));
+  {
+    std::lock_guard lock(keys_mutex_);
+    if (ignored_jku_logged_.size() >= kMaxPairs || !ignored_jku_logged_.insert(pair).second) return;
+  }
+  std::string shown(jku.substr(0, 256));  // no control character can forge a log line
+  std::replace_if(shown.begin(), shown.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
+  log(LogLevel::info, "issuer " + std::string(iss) + ": token jku " + shown +
+                          " is not on its jku_allowlist; not fetched, verified with the configured keys");
+}
+
+std::shared_ptr<const jose::PublicKey> Authenticator::find_key(const TrustedIssuer& issuer, std::string_view jku,
+                                                               std::string_view kid, Clock::time_point now, KeyFetch fetch,
+                                                               AuthFailure& failure, bool& jku_ignored) {
+  const bool has_configured = !issuer.jwks_file.empty() || !issuer.jwks_url.empty();
+  const bool jku_allowed = !jku.empty() && contains(issuer.jku_allowlist, jku);
+  jku_ignored = false;
+  if (!jku.empty() && !jku_allowed) {
+    // Never fetched: a caller-chosen URL would make us an SSRF proxy and let anyone supply keys.
+    // Where the issuer has configured keys they alone decide, exactly as for a token without a
+    // jku, so ignoring the header grants nothing a token without it would not get.
+    if (!has_configured) {
+      failure.description = "jku is not on the issuer's allowlist";
+      return nullptr;
+    }
+    jku_ignored = true;
+  }
+  // The configured keys first: a kid found there needs no fetch.
+  if (!issuer.jwks_file.empty()) {
+    if (auto set = key_set(issuer.jwks_file.string()))
+      for (const auto& k : set->keys)
+        if (k.kid == kid) return std::shared_ptr<const jose::PublicKey>(set, &k);
+  } else if (!issuer.jwks_url.empty()) {
+    auto set = key_set(issuer.jwks_url);
+    if (set && now - set->fetched <= config_.jwks_cache_ttl)
+      for (const auto& k : set->keys)
+        if (k.kid == kid) return std::shared_ptr<const jose::PublicKey>(set, &k);
+  }
+  // Then an allowlisted jku; when it cannot be fetched (or lacks the kid), the configured keys.
+  if (jku_allowed) {
+    if (auto k = remote_key(std::string(jku), kid, now, fetch, failure)) return k;
+    if (failure.key_fetch_needed) return nullptr;
+  }
+  if (!issuer.jwks_url.empty()) {
+    if (auto k = remote_key(issuer.jwks_url, kid, now, fetch, failure)) return k;
+    if (failure.key_fetch_needed) return nullptr;
+  }
   failure.description = "no key with this kid for the issuer";
   return nullptr;
 }
@@ -237,9 +279,12 @@ std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_vie
   if (jti.empty()) return AuthFailure{"jti is required"};
 
   AuthFailure no_key;
-  auto key = find_key(*issuer, fhir::string_field(&jws.header, "jku"), kid, now, fetch, no_key);
+  bool jku_ignored = false;
+  std::string_view jku = fhir::string_field(&jws.header, "jku");
+  auto key = find_key(*issuer, jku, kid, now, fetch, no_key, jku_ignored);
   if (key == nullptr) return no_key;
   if (!jose::verify(*key, *alg, jws.signing_input, jws.signature)) return AuthFailure{"signature does not verify"};
+  if (jku_ignored) note_ignored_jku(iss, jku);  // only for tokens the issuer really signed
 
   // Only a verified token may spend its jti; otherwise a forger could burn real ones.
   std::string replay_key = std::string(iss) + '\n' + std::string(jti);

@@ -35,13 +35,16 @@ std::optional<ApiError> require_string(const json::object& o, std::string_view k
   return std::nullopt;
 }
 
-// `path` names the resource in the error; it is only called when there is one to report.
-template <class PathFn>
-std::optional<ApiError> first_issue(const json::value& resource, PathFn&& path) {
-  auto issues = fhir::validate_resource(resource);
-  if (issues.empty()) return std::nullopt;
-  return bad_request("'" + std::string(path()) + "' is not valid FHIR R4: " + issues.front().path + ": " +
-                     issues.front().message);
+// The FHIR checks on one resource of the request, named `source` ("context.draftOrders",
+// "prefetch.conditions"). A fatal issue (no resourceType, an id that is not a FHIR id) refuses
+// the request: 400. Any other malformed element is removed, so no rule ever reads it, and
+// recorded as a data-quality issue (where it was, never its value).
+std::optional<ApiError> drop_malformed(json::value& resource, std::string_view source, HookRequest& r) {
+  auto issues = fhir::drop_malformed(resource);
+  for (const fhir::Issue& i : issues)
+    if (i.fatal) return bad_request("'" + std::string(source) + "' is not valid FHIR R4: " + i.path + ": " + i.message);
+  for (fhir::Issue& i : issues) r.data_issues.push_back({std::string(source) + ": " + i.path, i.read_by_rules});
+  return std::nullopt;
 }
 
 std::optional<ApiError> check_fhir_authorization(const json::object& auth) {
@@ -93,11 +96,11 @@ std::optional<ApiError> check_order_ids(const json::object& bundle) {
   return std::nullopt;
 }
 
-std::optional<ApiError> check_draft_orders(const json::object& context, std::string_view hook) {
-  const json::value* d = context.if_contains("draftOrders");
+std::optional<ApiError> check_draft_orders(json::object& context, std::string_view hook, HookRequest& r) {
+  json::value* d = context.if_contains("draftOrders");
   if (d == nullptr) return bad_request("missing required field 'context.draftOrders' for hook " + std::string(hook));
   if (!fhir::Bundle::is_bundle(*d)) return bad_request("'context.draftOrders' must be a FHIR Bundle");
-  if (auto e = first_issue(*d, [] { return "context.draftOrders"; })) return e;
+  if (auto e = drop_malformed(*d, "context.draftOrders", r)) return e;
   return check_order_ids(d->get_object());
 }
 
@@ -119,13 +122,13 @@ std::optional<ApiError> check_selections(const json::object& context) {
   return std::nullopt;
 }
 
-std::optional<ApiError> check_context(const json::object& context, HookRequest& r) {
+std::optional<ApiError> check_context(json::object& context, HookRequest& r) {
   if (auto e = require_string(context, "userId", "context.userId", r.user_id)) return e;
   if (auto e = require_string(context, "patientId", "context.patientId", r.patient_id)) return e;
   if (auto e = require_string(context, "encounterId", "context.encounterId", r.encounter_id, false)) return e;
   std::string_view hook = r.input.hook;
   if (hook == "order-select" || hook == "order-sign")
-    if (auto e = check_draft_orders(context, hook)) return e;
+    if (auto e = check_draft_orders(context, hook, r)) return e;
   if (hook == "order-select")
     if (auto e = check_selections(context)) return e;
   return std::nullopt;
@@ -136,22 +139,32 @@ bool is_operation_outcome(const json::value& v) {
   return o && string_field(o, "resourceType") == "OperationOutcome";
 }
 
-std::optional<ApiError> check_prefetch(const json::value* prefetch, HookRequest& r) {
-  const json::object* p = nullptr;
+std::optional<ApiError> check_prefetch(json::value* prefetch, HookRequest& r) {
+  json::object* p = nullptr;
   if (prefetch != nullptr && !prefetch->is_null()) {
     p = prefetch->if_object();
     if (p == nullptr) return bad_request("'prefetch' must be an object");
-    for (const auto& kv : *p) {
+    for (auto& kv : *p) {
       if (kv.value().is_null()) continue;
-      auto path = [&] { return "prefetch." + std::string(kv.key()); };
-      if (!kv.value().is_object()) return bad_request("'" + path() + "' must be a FHIR resource or null");
-      if (auto e = first_issue(kv.value(), path)) return e;
+      const std::string source = "prefetch." + std::string(kv.key());
+      if (!kv.value().is_object()) {
+        // Not a resource at all: the key is as good as missing (fetched, or else unavailable).
+        // Only a key the service asked for is read by the rules.
+        const auto& wanted = r.service->prefetch;
+        r.data_issues.push_back({source, std::any_of(wanted.begin(), wanted.end(), [&](const auto& t) { return t.key == kv.key(); })});
+        kv.value() = nullptr;
+        r.unsatisfied_prefetch.push_back(kv.key());
+        continue;
+      }
+      if (auto e = drop_malformed(kv.value(), source, r)) return e;
     }
   }
   r.input.prefetch = p;
   for (const auto& t : r.service->prefetch) {
     const json::value* v = p ? p->if_contains(t.key) : nullptr;
-    if (v == nullptr || is_operation_outcome(*v)) r.missing_prefetch.push_back(t.key);
+    const bool unsatisfied = std::find(r.unsatisfied_prefetch.begin(), r.unsatisfied_prefetch.end(), t.key) !=
+                             r.unsatisfied_prefetch.end();
+    if (v == nullptr || unsatisfied || is_operation_outcome(*v)) r.missing_prefetch.push_back(t.key);
     else if (v->is_null()) r.null_prefetch.push_back(t.key);
   }
   return std::nullopt;
@@ -188,25 +201,38 @@ std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const Se
     if (auto e = check_fhir_authorization(auth->get_object())) return *e;
     r->fhir_authorization = &auth->get_object();
   }
-  const json::value* context = root->if_contains("context");
+  // Mutable from here on: malformed FHIR elements are removed before any rule reads the data.
+  json::object& body_object = r->document.get_object();
+  json::value* context = body_object.if_contains("context");
   if (context == nullptr) return bad_request("missing required field 'context'");
   if (!context->is_object()) return bad_request("'context' must be an object");
   r->input.context = &context->get_object();
   if (auto e = check_context(context->get_object(), *r)) return *e;
-  if (auto e = check_prefetch(root->if_contains("prefetch"), *r)) return *e;
+  if (auto e = check_prefetch(body_object.if_contains("prefetch"), *r)) return *e;
   return r;
 }
 
 std::optional<ApiError> check_data_available(const HookRequest& r) {
   if (r.missing_prefetch.empty() || !r.fhir_server.empty()) return std::nullopt;
+  // Some patient data (a key sent, even as null) is enough to advise on: the rest is unavailable.
+  if (r.service != nullptr && r.missing_prefetch.size() < r.service->prefetch.size()) return std::nullopt;
   std::string keys;
   for (auto k : r.missing_prefetch) keys += (keys.empty() ? "" : ", ") + std::string(k);
   return ApiError{412, "prefetch not satisfied for: " + keys + "; and no fhirServer to fetch it from"};
 }
 
-std::string fetched_data_problem(const json::value& fetched, std::string_view patient_id) {
-  auto issues = fhir::validate_resource(fetched);
-  if (!issues.empty()) return "not valid FHIR R4: " + issues.front().path + ": " + issues.front().message;
+void settle_unfetchable(HookRequest& r) {
+  if (r.missing_prefetch.empty() || !r.fhir_server.empty()) return;
+  r.unavailable.insert(r.unavailable.end(), r.missing_prefetch.begin(), r.missing_prefetch.end());
+  r.missing_prefetch.clear();
+}
+
+std::string fetched_data_problem(json::value& fetched, std::string_view patient_id, std::string_view key,
+                                 std::vector<DataIssue>& data_issues) {
+  auto issues = fhir::drop_malformed(fetched);
+  for (const fhir::Issue& i : issues)
+    if (i.fatal) return "not valid FHIR R4: " + i.path + ": " + i.message;
+  for (fhir::Issue& i : issues) data_issues.push_back({"fetched." + std::string(key) + ": " + i.path, i.read_by_rules});
   const json::object* o = fetched.if_object();
   if (string_field(o, "resourceType") == "Patient" && string_field(o, "id") != patient_id)
     return "a Patient other than context.patientId";

@@ -10,6 +10,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <ctime>
@@ -70,14 +71,23 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
   record.user_id = hook.user_id;
   record.encounter_id = hook.encounter_id;
   record.patient_ref = pseudonymize_("Patient/" + std::string(hook.patient_id));
-  if (!hook.fhir_server.empty() && !fhir_server_trusted(inv->principal, hook.fhir_server)) {
-    // Not on this EHR's allowlist: behave as if no fhirServer was sent, and never connect to it.
-    log(LogLevel::warning, "fhirServer is not on the issuer's allowlist; ignoring it");
-    hook.fhir_server = {};
+  if (!hook.fhir_server.empty()) {
+    if (auto why = fhir_server_refusal(inv->principal, hook.fhir_server); !why.empty()) {
+      // Behave as if no fhirServer was sent, and never connect to it. Who sent it and which call,
+      // never the URL's path or the patient.
+      // The caller chose hookInstance: bounded, and no control character can forge a log line.
+      std::string instance(hook.input.hook_instance.substr(0, 64));
+      std::replace_if(instance.begin(), instance.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
+      log(LogLevel::warning, "hookInstance " + instance + " from issuer " +
+                                 (inv->principal.iss.empty() ? std::string("(auth off)") : inv->principal.iss) +
+                                 ": fhirServer ignored: " + why);
+      hook.fhir_server = {};
+    }
   }
   // The FHIR client speaks HTTPS only: a plain-http fhirServer could never be fetched from.
   if (fhir_ == nullptr || !hook.fhir_server.starts_with("https://")) hook.fhir_server = {};
   if (auto e = check_data_available(hook)) return reject(*e);
+  settle_unfetchable(hook);  // keys nobody can fetch are unavailable: advice on the rest
   if (hook.fhir_authorization) {
     auto patient = fhir::string_field(hook.fhir_authorization, "patient");
     if (!patient.empty() && patient != hook.patient_id)
@@ -126,7 +136,7 @@ void App::gather(std::shared_ptr<Invocation> inv) {
         if (k == r.key) key = k, was_null = true;
       if (key.empty()) continue;
       // The server's data meets the bar the client's prefetch must: else it is not used at all.
-      if (r.value) r.failure = fetched_data_problem(*r.value, h.patient_id);
+      if (r.value) r.failure = fetched_data_problem(*r.value, h.patient_id, key, h.data_issues);
       if (r.value && r.failure.empty()) {
         merged[key] = std::move(*r.value);
         // Part of the data: it is read, but what needs all of it (a single-shot warning needs
@@ -169,8 +179,15 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   inv->record.patient_type = eval.patient_type;
   inv->record.cards = std::move(eval.card_records);
   inv->record.orders = std::move(eval.orders);
-  // Data we could get neither by prefetch nor by fetching: advice rests on what we had.
-  std::string outcome = hook.unavailable.empty() ? "ok" : "incomplete";
+  // Data we could get neither by prefetch nor by fetching, or malformed elements a rule reads
+  // that were dropped: advice rests on what we had.
+  const bool dropped_read = std::any_of(hook.data_issues.begin(), hook.data_issues.end(),
+                                        [](const DataIssue& d) { return d.read_by_rules; });
+  std::string outcome = hook.unavailable.empty() && !dropped_read ? "ok" : "incomplete";
+  if (!hook.data_issues.empty()) {
+    metrics_.data_quality_issues.fetch_add(hook.data_issues.size(), std::memory_order_relaxed);
+    for (auto& d : hook.data_issues) inv->record.data_issues.push_back(std::move(d.path));
+  }
   finish(inv, json_response(200, hook_response_body(eval.cards_json), inv->request), std::move(outcome));
 }
 

@@ -237,7 +237,11 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
     fetch_options.ca_file = c.outbound_ca_file;
     impl->auth = std::make_unique<Authenticator>(
         c.auth, std::make_shared<MemoryReplayCache>(c.auth.replay_cache_entries),
-        [fetch_options](const std::string& url) { return https_get(url, fetch_options); });
+        [fetch_options](const std::string& url) {
+          std::string failure;
+          auto body = https_get(url, fetch_options, &failure);
+          return FetchResult(std::move(body), std::move(failure));
+        });
     if (auto err = impl->auth->load_keys(); !err.empty()) return "auth: " + err;
   }
   beast::error_code ec;

@@ -149,7 +149,7 @@ TEST(AuditMigration, Version2DatabaseKeepsEveryRowAndItsReferences) {
         << "feedback on an unknown card was stored: the foreign key is not enforced";
   }
   Db db(file);
-  EXPECT_EQ(db.rows("PRAGMA user_version"), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(db.rows("PRAGMA user_version"), (std::vector<std::string>{"4"}));
   // Each card and order keeps its invocation; its id is that invocation's id << 20 plus its place
   // there, in the order it was written.
   EXPECT_EQ(db.rows("SELECT id >> 20, id & 1048575, invocation_id, uuid, rule_id, indicator, summary, triggered_by, "

@@ -146,8 +146,13 @@ TEST_F(AuthHttpTest, EachBadTokenIsRefusedWith401) {
   future["iat"] = unix_now() + 600;
   future["exp"] = unix_now() + 800;
   EXPECT_NE(refused(discovery(sign(future))).find("future"), std::string::npos);
-  EXPECT_NE(refused(discovery(sign(claims("/cds-services"), Alg::ES384, "ec-1", nullptr, "https://evil.example.test/jwks")))
-                .find("jku"),
+  // A jku off the allowlist is never fetched and decides nothing: the configured keys do. So the
+  // issuer's own key verifies, and a foreign key behind a foreign jku does not.
+  EXPECT_EQ(discovery(sign(claims("/cds-services"), Alg::ES384, "ec-1", nullptr, "https://evil.example.test/jwks"))
+                .result_int(),
+            200);
+  EXPECT_NE(refused(discovery(sign(claims("/cds-services"), Alg::ES384, "ec-1", other_key_.get(), "https://evil.example.test/jwks")))
+                .find("signature does not verify"),
             std::string::npos);
 
   std::string once = sign(claims("/cds-services"));
@@ -169,6 +174,27 @@ TEST_F(AuthHttpTest, CorsIsClosedByDefaultWhenAuthIsOn) {
   auto pre = client.request(http::verb::options, kSignService, {}, {{"Origin", "https://random.example"}});
   EXPECT_EQ(pre.result_int(), 204);
   EXPECT_EQ(pre.count(http::field::access_control_allow_origin), 0u);
+}
+
+// A browser EHR on an allowed origin can read why it was refused: WWW-Authenticate is exposed.
+class AuthCorsTest : public AuthHttpTest {
+ protected:
+  void configure(cds::Config& c) override {
+    AuthHttpTest::configure(c);
+    c.cors_allowed_origins = {"https://ehr.example.test"};
+  }
+};
+
+TEST_F(AuthCorsTest, A401ToAnAllowedOriginExposesWwwAuthenticate) {
+  Client client(*server_);
+  auto res = client.get("/cds-services", {{"Origin", "https://ehr.example.test"}});
+  ASSERT_EQ(res.result_int(), 401);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "https://ehr.example.test");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "WWW-Authenticate");
+  EXPECT_NE(res[http::field::www_authenticate].find("invalid_token"), std::string::npos);
+  auto other = client.get("/cds-services", {{"Origin", "https://other.example.test"}});
+  ASSERT_EQ(other.result_int(), 401);
+  EXPECT_EQ(other.count(http::field::access_control_expose_headers), 0u);
 }
 
 // A fhirServer not on the issuer's allowlist is treated as absent (412 without prefetch) and is

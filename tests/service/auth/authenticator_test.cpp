@@ -2,6 +2,7 @@
 // keys generated at test time, a JWKS served through an injected fetch (counted), and time
 // passed in.
 #include "cds/auth/authenticator.hpp"
+#include "cds/log.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 
 namespace {
@@ -215,13 +217,94 @@ TEST_F(AuthenticatorTest, RefusesAReplayedJtiButOnlyAfterAValidSignature) {
   // The same jti from another issuer is a different token.
 }
 
-TEST_F(AuthenticatorTest, JkuOnlyFromTheAllowlistAndFetchedFromThere) {
-  EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "ec-1", nullptr, "https://evil.test/jwks")),
-            "jku is not on the issuer's allowlist");
+// Captures what the authenticator logs while `run` runs.
+std::string log_of(const std::function<void()>& run) {
+  set_log_level(LogLevel::debug);
+  ::testing::internal::CaptureStderr();
+  run();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  set_log_level(LogLevel::error);
+  return log;
+}
+
+std::size_t count_of(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A jku off the allowlist is never fetched. With configured keys (here a JWKS file) it decides
+// nothing: the token is checked against those keys, as if it had no jku, and that is logged
+// once per issuer and jku. An allowlisted jku is fetched only for a kid the configured keys lack.
+TEST_F(AuthenticatorTest, JkuOffTheAllowlistIsNeverFetchedAndTheConfiguredKeysDecide) {
+  const std::string log = log_of([&] {
+    for (int i = 0; i < 3; ++i)
+      EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "ec-1", nullptr, "https://evil.test/jwks")), "");
+    // Signed with a key the configured set lacks: the jku cannot vouch for it.
+    EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "ec-1", other_.get(), "https://evil.test/jwks")),
+              "signature does not verify");
+    EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "evil-kid", other_.get(), "https://evil.test/jwks")),
+              "no key with this kid for the issuer");
+  });
   EXPECT_EQ(fetches_, 0);
+  EXPECT_EQ(count_of(log, "token jku https://evil.test/jwks is not on its jku_allowlist"), 1u) << log;
+  EXPECT_NE(log.find("issuer " + kIss), std::string::npos) << log;
+  // The configured key's kid needs no fetch, even with an allowlisted jku.
   EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "ec-1", nullptr, "https://ehr.test/jwks-allowed")), "");
+  EXPECT_EQ(fetches_, 0);
+  // A kid only the allowlisted jku has is fetched from there.
+  served_jwks_ = jose::jwks_for(other_.get(), "rotated", jose::Alg::ES384);
+  EXPECT_EQ(refusal(sign(claims(), jose::Alg::ES384, "rotated", other_.get(), "https://ehr.test/jwks-allowed")), "");
   EXPECT_EQ(fetches_, 1);
   EXPECT_EQ(last_url_, "https://ehr.test/jwks-allowed");
+}
+
+// An issuer with no configured keys has only its allowlisted jku URLs: any other jku is refused.
+TEST_F(AuthenticatorTest, JkuOffTheAllowlistIsRefusedWhenTheIssuerHasNoConfiguredKeys) {
+  TrustedIssuer jku_only;
+  jku_only.iss = "https://jku-only.test";
+  jku_only.jku_allowlist = {"https://ehr.test/jwks-allowed"};
+  config_.trusted_issuers.push_back(jku_only);
+  make();
+  auto c = claims();
+  c["iss"] = "https://jku-only.test";
+  EXPECT_EQ(refusal(sign(c, jose::Alg::ES384, "ec-1", nullptr, "https://evil.test/jwks")), "jku is not on the issuer's allowlist");
+  EXPECT_EQ(fetches_, 0);
+  c = claims();
+  c["iss"] = "https://jku-only.test";
+  EXPECT_EQ(refusal(sign(c, jose::Alg::ES384, "ec-1", nullptr, "https://ehr.test/jwks-allowed")), "");
+  EXPECT_EQ(fetches_, 1);
+}
+
+// An allowlisted jku whose host is down: the failure is logged with the URL and the reason, and
+// the configured keys still decide.
+TEST_F(AuthenticatorTest, AnAllowlistedJkuThatCannotBeFetchedFallsBackToTheConfiguredKeys) {
+  TrustedIssuer both;
+  both.iss = "https://both.test";
+  both.jwks_url = "https://remote.test/jwks";
+  both.jku_allowlist = {"https://down.test/jwks"};
+  config_.trusted_issuers.push_back(both);
+  make();
+  auto c = claims();
+  c["iss"] = "https://both.test";
+  const std::string log = log_of([&] {
+    // "ec-1" is not cached yet: the jku is tried first (it fails), then the configured URL.
+    EXPECT_EQ(refusal(sign(c, jose::Alg::ES384, "ec-1", nullptr, "https://down.test/jwks")), "");
+  });
+  EXPECT_EQ(fetches_, 2);
+  EXPECT_EQ(last_url_, "https://remote.test/jwks");
+  EXPECT_NE(log.find("JWK Set fetch from https://down.test/jwks failed: no answer"), std::string::npos) << log;
+}
+
+// `sub` is required only where the issuer lists its clients.
+TEST_F(AuthenticatorTest, SubIsOptionalUnlessTheIssuerListsClients) {
+  auto c = claims();
+  c.erase("sub");
+  EXPECT_EQ(refusal(sign(c)), "sub is not an allowed client");
+  c["iss"] = "https://remote.test";  // lists no clients
+  auto r = auth_->authenticate("Bearer " + sign(c), kAud, kNow);
+  ASSERT_TRUE(std::holds_alternative<Principal>(r)) << std::get<AuthFailure>(r).description;
+  EXPECT_EQ(std::get<Principal>(r).sub, "");
 }
 
 TEST_F(AuthenticatorTest, JwksUrlIsCachedAndRefetchedAtMostOncePerInterval) {

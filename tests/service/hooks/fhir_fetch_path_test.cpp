@@ -430,13 +430,19 @@ TEST_F(FhirFetchPath, NoPrefetchAndNoFhirServerIs412) {
 }
 
 TEST_F(FhirFetchPath, NonLoopbackFhirServerIsTreatedAsAbsent) {
-  // Never connected to: with data missing it is 412 at once, not a fetch that times out.
-  auto r = service_.post(request("5f000000-0000-4000-8000-000000000005", "https://198.51.100.1/fhir", {"procedures"}));
+  // Never connected to: the missing key is unavailable at once (200, incomplete), not a fetch
+  // that times out.
+  HttpsResult r;
+  const std::string log = log_of([&] {
+    r = service_.post(request("5f000000-0000-4000-8000-000000000005", "https://198.51.100.1/fhir", {"procedures"}));
+  });
   ASSERT_FALSE(r.ec) << r.ec.message();
-  ASSERT_EQ(r.response.result_int(), 412u) << r.response.body();
-  EXPECT_EQ(error_message(r), "prefetch not satisfied for: procedures; and no fhirServer to fetch it from");
+  ASSERT_EQ(r.response.result_int(), 200u) << r.response.body();
   EXPECT_LT(r.elapsed, 500ms);
-  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-000000000005"), (std::vector<std::string>{"rejected", "412"}));
+  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-000000000005"), (std::vector<std::string>{"incomplete", "200"}));
+  // The log says which call and why, not merely "not on the allowlist".
+  EXPECT_NE(log.find("hookInstance 5f000000-0000-4000-8000-000000000005"), std::string::npos) << log;
+  EXPECT_NE(log.find("fhirServer ignored: without auth only a loopback fhirServer is used"), std::string::npos) << log;
   // With everything prefetched it is not needed, and the advice is complete.
   auto full = service_.post(request("5f000000-0000-4000-8000-000000000006", "https://198.51.100.1/fhir"));
   ASSERT_FALSE(full.ec) << full.ec.message();
@@ -447,14 +453,18 @@ TEST_F(FhirFetchPath, NonLoopbackFhirServerIsTreatedAsAbsent) {
 
 TEST_F(FhirFetchPath, HttpLoopbackFhirServerIsTreatedAsAbsent) {
   // Without auth only an https loopback fhirServer is trusted; plain http can never be fetched
-  // from (the client is HTTPS only), so the data cannot be had: 412, no connection attempted.
+  // from (the client is HTTPS only), so the key is unavailable: 200, incomplete, no connection.
   const std::string http_base = "http://127.0.0.1:" + std::to_string(fhir_.port()) + "/fhir";
   auto r = service_.post(request("5f000000-0000-4000-8000-000000000008", http_base, {"procedures"}));
   ASSERT_FALSE(r.ec) << r.ec.message();
-  ASSERT_EQ(r.response.result_int(), 412u) << r.response.body();
-  EXPECT_EQ(error_message(r), "prefetch not satisfied for: procedures; and no fhirServer to fetch it from");
+  ASSERT_EQ(r.response.result_int(), 200u) << r.response.body();
   EXPECT_EQ(fhir_.connections(), 0u);
-  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-000000000008"), (std::vector<std::string>{"rejected", "412"}));
+  EXPECT_EQ(service_.audit("5f000000-0000-4000-8000-000000000008"), (std::vector<std::string>{"incomplete", "200"}));
+  // With no patient data at all it is 412.
+  r = service_.post(request("5f000000-0000-4000-8000-00000000000d", http_base, {"*"}));
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.response.result_int(), 412u) << r.response.body();
+  EXPECT_EQ(fhir_.connections(), 0u);
 }
 
 TEST_F(FhirFetchPath, WithoutFhirAuthorizationFetchesWithoutAToken) {

@@ -204,21 +204,20 @@ TEST(Invocation, NonJsonContentTypeIs415) {
   }
 }
 
-TEST(Invocation, MissingPrefetchWithoutFhirServerIs412) {
+TEST(Invocation, NoPatientDataAtAllWithoutFhirServerIs412) {
   TestServer server;
   Client client(server);
   Response res = client.post(kSignService, edited_fixture(kFixture01, [](json::object& o) { o.erase("prefetch"); }));
   EXPECT_EQ(error_message(res, 412),
             "prefetch not satisfied for: patient, conditions, procedures, observations; and no fhirServer to fetch it from");
-  // One absent key is named alone; an OperationOutcome in its place counts as not satisfied.
+  // Every key absent or an OperationOutcome: still no patient data at all.
   res = client.post(kSignService, edited_fixture(kFixture01, [](json::object& o) {
-    auto& p = o.at("prefetch").as_object();
-    p.erase("observations");
-    p["procedures"] = json::object{{"resourceType", "OperationOutcome"},
-                                   {"issue", json::array{json::object{{"severity", "error"}, {"code", "processing"}}}}};
+    json::object outcome{{"resourceType", "OperationOutcome"},
+                         {"issue", json::array{json::object{{"severity", "error"}, {"code", "processing"}}}}};
+    o["prefetch"] = json::object{{"procedures", outcome}, {"observations", outcome}};
   }));
   EXPECT_EQ(error_message(res, 412),
-            "prefetch not satisfied for: procedures, observations; and no fhirServer to fetch it from");
+            "prefetch not satisfied for: patient, conditions, procedures, observations; and no fhirServer to fetch it from");
 }
 
 TEST(Invocation, NullPrefetchIsSatisfiedNot412) {

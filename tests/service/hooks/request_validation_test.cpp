@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -322,27 +324,75 @@ TEST(RequestValidation, DraftOrdersNotABundle) {
   expect_400(parse(kOrderSign, body), {"'context.draftOrders' must be a FHIR Bundle"});
 }
 
-TEST(RequestValidation, DraftOrdersWithWrongTypedResourceField) {
+std::vector<std::string> issue_paths(const HookRequest& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.data_issues) out.push_back(d.path);
+  return out;
+}
+
+// A wrong-shaped element is dropped (the rules never read it) and recorded by where it was; the
+// rest of the resource is used.
+TEST(RequestValidation, DraftOrdersWithWrongTypedResourceFieldDropIt) {
   json::object body = load(kSignFixture);
   context_of(body).at("draftOrders").at("entry").at(0).at("resource").as_object()["code"] = "0232T";
-  expect_400(parse(kOrderSign, body), {"'context.draftOrders' is not valid FHIR R4",
-                                        "Bundle.entry[0].resource.ServiceRequest.code",
-                                        "expected a CodeableConcept object"});
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(issue_paths(*r),
+            (std::vector<std::string>{"context.draftOrders: Bundle.entry[0].resource.ServiceRequest.code"}));
+  EXPECT_TRUE(r->data_issues[0].read_by_rules);
+  const json::object& order = r->input.context->at("draftOrders").at("entry").at(0).at("resource").as_object();
+  EXPECT_EQ(order.if_contains("code"), nullptr);
+  EXPECT_EQ(order.at("id").as_string(), "sr-amnio-1");  // the order itself is still there
 }
 
 TEST(RequestValidation, DraftOrdersSecondEntryWrongTypedBodySite) {
   json::object body = load(kSelectFixture);
   context_of(body).at("draftOrders").at("entry").at(1).at("resource").as_object()["bodySite"] =
       json::object{{"text", "Right knee"}};
-  expect_400(parse(kOrderSelect, body), {"Bundle.entry[1].resource.ServiceRequest.bodySite",
-                                          "expected an array of CodeableConcept"});
+  auto r = expect_ok(parse(kOrderSelect, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(issue_paths(*r),
+            (std::vector<std::string>{"context.draftOrders: Bundle.entry[1].resource.ServiceRequest.bodySite"}));
 }
 
-TEST(RequestValidation, DraftOrdersEntryResourceNotAnObject) {
+// The CDS Hooks Sandbox's Rx View: one reasonCode object, not an array; with a wrong-typed note,
+// occurrenceDateTime and subject besides. Each is dropped; the subject is read by no rule.
+TEST(RequestValidation, SandboxStyleReasonCodeNoteAndOccurrenceAreDropped) {
   json::object body = load(kSignFixture);
-  context_of(body).at("draftOrders").at("entry").as_array().push_back(json::object{{"resource", "ServiceRequest/x"}});
-  expect_400(parse(kOrderSign, body), {"'context.draftOrders' is not valid FHIR R4", "Bundle.entry[1].resource",
-                                        "expected a resource object"});
+  json::object& order = context_of(body).at("draftOrders").at("entry").at(0).at("resource").as_object();
+  order["reasonCode"] = json::object{{"coding", json::array{json::object{{"code", "M17.11"}}}}};
+  order["note"] = "free text";
+  order["occurrenceDateTime"] = 20261125;
+  order["subject"] = "Patient/pat-01";
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  auto paths = issue_paths(*r);
+  std::sort(paths.begin(), paths.end());
+  const std::string at = "context.draftOrders: Bundle.entry[0].resource.ServiceRequest.";
+  EXPECT_EQ(paths, (std::vector<std::string>{at + "note", at + "occurrenceDateTime", at + "reasonCode", at + "subject"}));
+  for (const auto& d : r->data_issues) EXPECT_EQ(d.read_by_rules, !d.path.ends_with("subject")) << d.path;
+  const json::object& kept = r->input.context->at("draftOrders").at("entry").at(0).at("resource").as_object();
+  for (const char* k : {"reasonCode", "note", "occurrenceDateTime", "subject"}) EXPECT_EQ(kept.if_contains(k), nullptr) << k;
+  EXPECT_NE(kept.if_contains("code"), nullptr);
+}
+
+TEST(RequestValidation, DraftOrdersEntryResourceNotAnObjectIsDropped) {
+  json::object body = load(kSignFixture);
+  json::array& entries = context_of(body).at("draftOrders").at("entry").as_array();
+  const std::size_t n = entries.size();
+  entries.push_back(json::object{{"resource", "ServiceRequest/x"}});
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(issue_paths(*r), (std::vector<std::string>{"context.draftOrders: Bundle.entry[" + std::to_string(n) + "].resource"}));
+  EXPECT_EQ(r->input.context->at("draftOrders").at("entry").as_array().size(), n);
+}
+
+// Ids stay strict: cards hand them back to the EHR.
+TEST(RequestValidation, DraftOrderWithAnInvalidIdIs400) {
+  json::object body = load(kSignFixture);
+  context_of(body).at("draftOrders").at("entry").at(0).at("resource").as_object()["id"] = "ServiceRequest/x";
+  expect_400(parse(kOrderSign, body), {"'context.draftOrders' is not valid FHIR R4",
+                                        "Bundle.entry[0].resource.ServiceRequest.id"});
 }
 
 // Cards and suggestions name draft orders as Type/id: each needs an id, and one name, one order.
@@ -516,29 +566,46 @@ TEST(RequestValidation, PrefetchNotAnObject) {
   expect_400(parse(kOrderSign, body), {"'prefetch' must be an object"});
 }
 
-TEST(RequestValidation, PrefetchValueNotAResource) {
+// A prefetch value that is not a resource at all is as good as missing: recorded, then fetched
+// or unavailable.
+TEST(RequestValidation, PrefetchValueNotAResourceIsMissing) {
   json::object body = load(kSignFixture);
   prefetch_of(body)["patient"] = "Patient/pat-01";
-  expect_400(parse(kOrderSign, body), {"'prefetch.patient' must be a FHIR resource or null"});
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(missing(*r), (std::vector<std::string>{"patient"}));
+  EXPECT_EQ(issue_paths(*r), (std::vector<std::string>{"prefetch.patient"}));
   body = load(kSignFixture);
   prefetch_of(body)["observations"] = json::array{};
-  expect_400(parse(kOrderSign, body), {"'prefetch.observations' must be a FHIR resource or null"});
+  r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(missing(*r), (std::vector<std::string>{"observations"}));
 }
 
-TEST(RequestValidation, PrefetchResourceWithWrongTypedField) {
+TEST(RequestValidation, PrefetchResourceWithWrongTypedFieldDropsIt) {
   json::object body = load(kSignFixture);
   prefetch_of(body).at("patient").as_object()["birthDate"] = 19800101;
-  expect_400(parse(kOrderSign, body), {"'prefetch.patient' is not valid FHIR R4", "Patient.birthDate"});
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(issue_paths(*r), (std::vector<std::string>{"prefetch.patient: Patient.birthDate"}));
+  EXPECT_EQ(r->input.prefetch->at("patient").as_object().if_contains("birthDate"), nullptr);
 
   body = load(kSignFixture);
   prefetch_of(body).at("conditions").at("entry").at(0).at("resource").as_object()["code"] = "M17.11";
-  expect_400(parse(kOrderSign, body), {"'prefetch.conditions'", "Bundle.entry[0].resource.Condition.code"});
+  r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(issue_paths(*r), (std::vector<std::string>{"prefetch.conditions: Bundle.entry[0].resource.Condition.code"}));
+  EXPECT_TRUE(r->missing_prefetch.empty());
+
+  body = load(kSignFixture);
+  prefetch_of(body).at("conditions").at("entry").at(0).at("resource").as_object().erase("resourceType");
+  expect_400(parse(kOrderSign, body), {"'prefetch.conditions' is not valid FHIR R4", "Bundle.entry[0].resource.resourceType"});
 }
 
 TEST(RequestValidation, UnrequestedPrefetchKeysAreStillChecked) {
   json::object body = load(kSignFixture);
   prefetch_of(body)["extra"] = 5;
-  expect_400(parse(kOrderSign, body), {"'prefetch.extra' must be a FHIR resource or null"});
+  EXPECT_EQ(issue_paths(*expect_ok(parse(kOrderSign, body))), (std::vector<std::string>{"prefetch.extra"}));
   prefetch_of(body)["extra"] = json::object{{"resourceType", "Encounter"}, {"id", "enc-01"}};
   auto r = expect_ok(parse(kOrderSign, body));
   ASSERT_NE(r, nullptr);
@@ -605,7 +672,8 @@ TEST(MissingPrefetch, EmptyPrefetchObjectMissesEveryKey) {
   EXPECT_EQ(missing(*r), (std::vector<std::string>{"patient", "conditions", "procedures", "observations"}));
 }
 
-TEST(CheckDataAvailable, MissingWithoutFhirServerIs412NamingTheKeys) {
+// Some keys missing and nothing to fetch them from: they are unavailable, not a 412.
+TEST(CheckDataAvailable, SomeMissingWithoutFhirServerAreUnavailable) {
   json::object body = load(kSignFixture);
   prefetch_of(body).erase("patient");
   prefetch_of(body)["observations"] = json::object{{"resourceType", "OperationOutcome"}};
@@ -613,12 +681,29 @@ TEST(CheckDataAvailable, MissingWithoutFhirServerIs412NamingTheKeys) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(missing(*r), (std::vector<std::string>{"patient", "observations"}));
   auto e = cds::check_data_available(*r);
+  EXPECT_FALSE(e.has_value()) << (e ? e->message : "");
+  cds::settle_unfetchable(*r);
+  EXPECT_TRUE(r->missing_prefetch.empty());
+  EXPECT_EQ(std::vector<std::string>(r->unavailable.begin(), r->unavailable.end()),
+            (std::vector<std::string>{"patient", "observations"}));
+}
+
+// No patient data at all can be had: every key missing and no fhirServer. Then 412.
+TEST(CheckDataAvailable, EveryKeyMissingWithoutFhirServerIs412NamingTheKeys) {
+  json::object body = load(kSignFixture);
+  body["prefetch"] = json::object{{"conditions", json::object{{"resourceType", "OperationOutcome"}}}};
+  auto r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  auto e = cds::check_data_available(*r);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->status, 412u);
-  EXPECT_NE(e->message.find("patient, observations"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("patient, conditions, procedures, observations"), std::string::npos) << e->message;
   EXPECT_NE(e->message.find("fhirServer"), std::string::npos) << e->message;
-  EXPECT_EQ(e->message.find("conditions"), std::string::npos) << e->message;
-  EXPECT_EQ(e->message.find("procedures"), std::string::npos) << e->message;
+  // One key sent as null ("found nothing") is patient data: no 412.
+  body["prefetch"].as_object()["procedures"] = nullptr;
+  r = expect_ok(parse(kOrderSign, body));
+  ASSERT_NE(r, nullptr);
+  EXPECT_FALSE(cds::check_data_available(*r).has_value());
 }
 
 TEST(CheckDataAvailable, MissingWithFhirServerIsNotAnError) {

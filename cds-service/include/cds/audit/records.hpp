@@ -22,6 +22,9 @@ struct InvocationRecord {
   std::string patient_type;
   std::vector<rules::CardRecord> cards;  // with what feedback on each is checked against
   std::vector<rules::OrderRecord> orders;
+  // Malformed FHIR elements dropped before the rules ran: where ("context.draftOrders:
+  // Bundle.entry[0].resource.ServiceRequest.reasonCode"), never the value.
+  std::vector<std::string> data_issues;
 };
 
 struct FeedbackRecord {

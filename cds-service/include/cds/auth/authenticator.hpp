@@ -1,7 +1,8 @@
 #pragma once
 // CDS Hooks 2.0 client authentication: every call carries a JWT signed by a trusted EHR
 // (issuer). Checks the signature (OpenSSL), the issuer, client, audience, lifetime and jti
-// (single use). Keys come from a JWKS file or URL per issuer, or a `jku` on its allowlist.
+// (single use). Keys come from a JWKS file or URL per issuer, or a `jku` on its allowlist; a
+// `jku` off the allowlist is never fetched (the configured keys decide, when there are any).
 #include "cds/auth/jose.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -18,6 +19,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -96,9 +98,17 @@ struct AuthFailure {
 // on another server while it holds up every other connection it serves.
 enum class KeyFetch { now, deferred };
 
-// Fetches a URL's body (JWKS over HTTPS); nullopt on any failure. Injected so tests and the
-// service choose the transport.
-using Fetch = std::function<std::optional<std::string>(const std::string& url)>;
+// What a JWK Set fetch brought: the body, or nothing and why (for the log: "timeout",
+// "HTTP 404", ...). Converts from a plain optional body, the reason then unknown.
+struct FetchResult {
+  FetchResult(std::optional<std::string> body_, std::string failure_ = {})
+      : body(std::move(body_)), failure(std::move(failure_)) {}
+  std::optional<std::string> body;
+  std::string failure;
+};
+
+// Fetches a URL's body (JWKS over HTTPS). Injected so tests and the service choose the transport.
+using Fetch = std::function<FetchResult(const std::string& url)>;
 
 class Authenticator {
  public:
@@ -114,8 +124,20 @@ class Authenticator {
     std::vector<jose::PublicKey> keys;
     Clock::time_point fetched{};
   };
+  // The key for `kid`: from the issuer's configured keys (jwks_file / jwks_url) first, then
+  // from an allowlisted `jku`; a `jku` off the allowlist is never fetched and, when the issuer
+  // has configured keys, sets `jku_ignored` and decides nothing.
   std::shared_ptr<const jose::PublicKey> find_key(const TrustedIssuer& issuer, std::string_view jku, std::string_view kid,
-                                                  Clock::time_point now, KeyFetch fetch, AuthFailure& failure);
+                                                  Clock::time_point now, KeyFetch fetch, AuthFailure& failure,
+                                                  bool& jku_ignored);
+  // The key for `kid` in the JWK Set at URL `source`, fetching it when the kid is unknown or the
+  // cache stale (at most once per jwks_min_refresh; a failed fetch is logged with its reason).
+  // With KeyFetch::deferred a needed fetch sets failure.key_fetch_needed instead.
+  std::shared_ptr<const jose::PublicKey> remote_key(const std::string& source, std::string_view kid, Clock::time_point now,
+                                                    KeyFetch fetch, AuthFailure& failure);
+  // Logs, once per issuer and jku (a bounded number of pairs), that a verified token's jku was
+  // not on the allowlist and the configured keys were used instead.
+  void note_ignored_jku(std::string_view iss, std::string_view jku);
   std::shared_ptr<const KeySet> key_set(const std::string& source) const;
   // Whether `source` may be fetched at `now` (its last attempt, good or failed, is at least
   // jwks_min_refresh old); claim_fetch() also records `now` as its last attempt.
@@ -129,6 +151,7 @@ class Authenticator {
   mutable std::mutex keys_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const KeySet>> keys_;  // by JWKS file path or URL
   std::unordered_map<std::string, Clock::time_point> last_fetch_;        // by URL: the last attempt
+  std::unordered_set<std::string> ignored_jku_logged_;                   // "iss\njku" pairs, bounded
 };
 
 // SSRF guard: may a request from this issuer make us call `fhir_server`? Exact scheme, host

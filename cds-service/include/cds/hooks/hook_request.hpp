@@ -7,11 +7,20 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 namespace cds {
+
+// A malformed FHIR element that was removed before the rules ran: where it was (the part of
+// the request, then the FHIR path: "context.draftOrders: Bundle.entry[0].resource.ServiceRequest.reasonCode"),
+// never its value; and whether a rule reads such an element (then the call is `incomplete`).
+struct DataIssue {
+  std::string path;
+  bool read_by_rules = true;
+};
 
 struct HookRequest {
   // `body_size` sizes the arena: the parsed tree takes about four times the text.
@@ -35,6 +44,10 @@ struct HookRequest {
   // Keys sent as null ("the query found nothing"). With a fhirServer we fetch them again to be
   // sure; without one they stand as "no data" (not missing, so no 412).
   std::vector<std::string_view> null_prefetch;
+  // Keys whose value was not a FHIR resource at all (replaced by null): treated as missing.
+  std::vector<std::string_view> unsatisfied_prefetch;
+  // Malformed elements removed from the draft orders and prefetch (and from fetched data).
+  std::vector<DataIssue> data_issues;
   // After gathering: the prefetch the rules read (the client's plus what we fetched), and the
   // keys we could get neither way — the rules must not flag what depends on them.
   boost::json::value gathered_prefetch;
@@ -46,14 +59,20 @@ struct HookRequest {
 std::variant<std::unique_ptr<HookRequest>, ApiError> parse_hook_request(const ServiceDefinition& service,
                                                                         std::string_view body);
 
-// The data-gathering decision before rules run: with prefetch missing and no fhirServer to
-// fetch from, the spec's answer is 412.
+// The data-gathering decision before rules run: 412 only when no patient data at all can be
+// had (every prefetch key missing, none sent even as null, and no fhirServer to fetch from).
 std::optional<ApiError> check_data_available(const HookRequest& request);
 
+// Without a fhirServer to fetch from, the missing keys are unavailable (as a failed fetch is):
+// the rules advise on the rest and the call is recorded `incomplete`.
+void settle_unfetchable(HookRequest& request);
+
 // Why a resource or searchset Bundle fetched from the FHIR server for this request cannot be
-// used ("" when it can): it fails the FHIR R4 check a client's prefetch must pass, or it is a
-// Patient other than context.patientId. Names a path and a reason, never a value from the record.
-std::string fetched_data_problem(const boost::json::value& fetched, std::string_view patient_id);
+// used ("" when it can): a fatal FHIR R4 issue (as for a client's prefetch), or a Patient other
+// than context.patientId. Malformed elements are removed from `fetched` and added to
+// `data_issues` under "fetched.<key>". Names a path and a reason, never a value from the record.
+std::string fetched_data_problem(boost::json::value& fetched, std::string_view patient_id, std::string_view key,
+                                 std::vector<DataIssue>& data_issues);
 
 // The 200 answer's body, {"cards": [...]}, around the cards the engine wrote as JSON text.
 std::string hook_response_body(std::string_view cards_json);

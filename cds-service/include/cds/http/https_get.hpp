@@ -14,7 +14,9 @@ struct HttpsGetOptions {
   std::string accept = "application/json";
 };
 
-// The body of a 200 answer; nullopt for anything else (errors, other statuses, time-out).
-std::optional<std::string> https_get(const std::string& url, const HttpsGetOptions& options);
+// The body of a 200 answer; nullopt for anything else (errors, other statuses, time-out), with
+// the reason in `*failure` when given ("timeout", "HTTP 404", "connection failed", ...).
+std::optional<std::string> https_get(const std::string& url, const HttpsGetOptions& options,
+                                     std::string* failure = nullptr);
 
 }  // namespace cds
