@@ -7,9 +7,10 @@
 namespace cds::detail {
 namespace {
 
-// Larger writes, or writes that would not fit, go down at once: a commit of the audit writes
-// ~6 frames of 4 KiB, a migration or a checkpoint after a long outage far more.
-constexpr int kBufferBytes = 256 * 1024;
+// Held writes go down when they reach this size: a one-record audit commit is ~6 frames of
+// 4 KiB, a group commit under load several times that. It must stay below 128 KiB: the unix VFS
+// writes at most 0x1ffff bytes per call and reports a shorter write as SQLITE_FULL.
+constexpr int kBufferBytes = 64 * 1024;
 
 sqlite3_vfs* parent_vfs = nullptr;
 
