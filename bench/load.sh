@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the real cds-service binary on loopback, against an nginx static-file baseline.
 #
-#   bench/load.sh [-d SECONDS] [-r REPEAT] [--variants "startup nginx plain plain-shm tls plain-rs384"]
-#                 [--skip-build] [--keep]
+#   bench/load.sh [-d SECONDS] [-r REPEAT] [--variants "..."] [--skip-build] [--keep]
 #   -d  seconds per wrk run (default 15)   -r  repeat every variant this many rounds (variance)
 #   --keep  keep the temp dir (certs, tokens, logs, wrk output) for inspection
 #
@@ -17,7 +16,8 @@
 #      to ready (exec -> first 200 from /readyz), drives it with wrk -t2 -c32 (keep-alive) and
 #      bench/wrk/order-sign.lua (a fresh token per request), reads the peak RSS (VmHWM), stops it;
 #   6. nginx serving a static file of the same size as our response, same wrk settings;
-#   7. prints a table (and writes it to build-bench/bench-results/) with our req/s as % of nginx.
+#   7. prints a table (and writes it to build-bench/bench-results/) with our req/s as % of nginx,
+#      then each target of bench/README.md with the figure from this run that it is judged by.
 #
 # Variants:
 #   nginx-post   baseline: nginx answering the service's exact request (POST, 43 KB body, token;
@@ -29,14 +29,27 @@
 #   plain-shm    same, audit DB on /dev/shm (tmpfs: fsync costs nothing) ~ "audit off"
 #   tls          cds-service with TLS (dev certificate), ES384 tokens, audit DB on disk
 #   plain-rs384  like plain but RS384 tokens: the other default algorithm, far cheaper to verify
+#   plain-noauth like plain with auth off (development mode: auth.enabled=false): the service's own
+#                path without crypto, which nginx does not do either (the token is sent, not read)
+#   ceiling      the two-core ES384 verification ceiling: cds_micro_bench's BM_JoseVerifyShared
+#                on 2 threads, Nettle (the service's) and OpenSSL, verifications/s; ES384 variants
+#                report their req/s as a percentage of it (%ceiling)
+#   VARIANT-paced  (e.g. plain-paced, tls-paced, plain-noauth-paced, plain-rs384-paced) latency at
+#                a stated load: VARIANT offered at a constant rate of half the req/s VARIANT
+#                reached earlier in the same run (wrk, bench/wrk/order-sign.lua's BENCH_RATE pacing)
+#   base-VARIANT (e.g. base-plain, base-tls) VARIANT with the binaries of BASE_BUILD_DIR, a Release
+#                build of another commit (A/B in one run: the ES384 gain of Nettle was measured so)
+#   plain-pg     reserved for the PostgreSQL audit backend: plain with --audit-db "$PG_AUDIT_URI"
+#                (a postgresql:// URI), once the service accepts one; compare with plain
 #   plain-shm-rs384  (not in the default list) plain-rs384 with the audit on tmpfs: the audit's
 #                durability cost where verification does not hide it
 #   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1, tls-shm-c1 (not in the default list)
 #                the same with wrk -t1 -c1: one request at a time, the latency without queueing
 #   callgrind    (not in the default list) the whole service under valgrind --tool=callgrind,
-#                CALLGRIND_REQUESTS (300) order-signs one at a time on one connection, RS384 tokens
-#                (CALLGRIND_ALG=ES384 for the other): instructions per request by stage, all
-#                threads, load-independent (bench/tools/callgrind_stages.py); needs valgrind
+#                CALLGRIND_REQUESTS (200) order-signs one at a time on one connection, once per
+#                variant in CALLGRIND_VARIANTS ("plain-noauth plain-rs384 plain tls", plus
+#                base-plain with BASE_BUILD_DIR): instructions per answer by stage, all threads,
+#                load-independent (bench/tools/callgrind_stages.py); needs valgrind
 #   syscalls     (not in the default list) system calls per request, by name: SYSCALL_REQUESTS (300)
 #                sequential order-signs (SYSCALL_ALG, RS384) on one connection traced by strace -c -f
 #   startup      start-up to ready (bench/startup_probe.py), STARTUP_RUNS (7) times, TLS + auth,
@@ -48,7 +61,8 @@
 # tokens is repeated once with a pool sized from what it measured), PERF=1 (perf record the
 # service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf),
 # BENCH_BUILD_DIR (default build-bench: the build whose binaries run; with --skip-build, a build
-# of another commit for an A/B comparison).
+# of another commit for an A/B comparison), BASE_BUILD_DIR (the build the base-* variants run),
+# PG_AUDIT_URI (the plain-pg variant's audit database).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,7 +71,7 @@ build="${BENCH_BUILD_DIR:-$root/build-bench}"  # another build dir (e.g. of an o
 
 DURATION=${DURATION:-15}
 REPEAT=1
-VARIANTS="startup nginx-post nginx plain plain-shm tls plain-rs384"
+VARIANTS="startup nginx-post ceiling plain-noauth plain plain-rs384 tls plain-noauth-paced plain-paced plain-rs384-paced tls-paced tls-c1"
 SKIP_BUILD=0
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -67,7 +81,7 @@ while [ $# -gt 0 ]; do
     --variants) VARIANTS=$2; shift ;;
     --skip-build) SKIP_BUILD=1 ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,48s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -108,12 +122,17 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ "$SKIP_BUILD" = 0 ]; then
   log "building Release into $build"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDS_BUILD_BENCH=ON -DCDS_BUILD_TESTS=OFF >/dev/null
-  ninja -C "$build" cds-service cds-token mint_tokens cds_micro_bench >/dev/null
+  ninja -C "$build" cds-service cds-token mint_tokens cds_micro_bench cds_p384_bench >/dev/null
 fi
 SERVICE="$build/cds-service/cds-service"
 TOKEN="$build/cds-service/cds-token"
 MINT="$build/bench/mint_tokens"
 for b in "$SERVICE" "$TOKEN" "$MINT"; do [ -x "$b" ] || die "missing $b (run without --skip-build)"; done
+BASE_SERVICE=""
+if [ -n "${BASE_BUILD_DIR:-}" ]; then
+  BASE_SERVICE="$BASE_BUILD_DIR/cds-service/cds-service"
+  [ -x "$BASE_SERVICE" ] || die "missing $BASE_SERVICE (BASE_BUILD_DIR must hold a Release build)"
+fi
 
 # ---------------------------------------------------------------- 3. keys, certificates, JWKS
 work=$(mktemp -d /tmp/cds-load.XXXXXX)
@@ -151,6 +170,17 @@ cat >"$work/config.json" <<JSON
       { "iss": "https://ehr-rs384.bench", "jwks_file": "jwks-rs384.json", "clients": ["bench-ehr"] }
     ]
   }
+}
+JSON
+# Development mode: auth off (the service warns); everything else as above.
+cat >"$work/config-noauth.json" <<JSON
+{
+  "public_base_url": "$BASE_URL",
+  "threads": $SERVICE_THREADS,
+  "tls": { "cert": "certs/server.crt", "key": "certs/server.key" },
+  "rules_dir": "$root/rules/data",
+  "audit": { "db": "audit/audit.db" },
+  "auth": { "enabled": false }
 }
 JSON
 
@@ -192,14 +222,18 @@ svc_pid="" svc_port="" svc_scheme="" startup_ms=""
 svc_wrap=()  # a command the service runs under (valgrind for the callgrind variant)
 # start_service VARIANT AUDIT_DIR: starts cds-service, sets svc_pid, svc_port, startup_ms
 start_service() {
-  local variant=$1 audit_dir=$2 flags=() t0 t1 code
+  local variant=$1 audit_dir=$2 flags=() t0 t1 code kind=${1#base-} service=$SERVICE config=$work/config.json
+  local audit_db="$audit_dir/audit.db"
   mkdir -p "$audit_dir"
   rm -f "$audit_dir"/audit.db*
   svc_scheme=https
-  case "$variant" in plain*) flags+=(--no-tls); svc_scheme=http ;; esac
+  case "$kind" in plain*) flags+=(--no-tls); svc_scheme=http ;; esac
+  case "$kind" in *noauth*) config=$work/config-noauth.json ;; esac
+  case "$kind" in *-pg*) audit_db=${PG_AUDIT_URI:?"the plain-pg variant needs PG_AUDIT_URI (postgresql://...)"} ;; esac
+  case "$variant" in base-*) service=${BASE_SERVICE:?"base-* variants need BASE_BUILD_DIR"} ;; esac
   : >"$work/service-$variant.log"
   t0=$(now_ns)
-  "${svc_wrap[@]}" "$SERVICE" --config "$work/config.json" --listen 127.0.0.1:0 --audit-db "$audit_dir/audit.db" "${flags[@]}" \
+  "${svc_wrap[@]}" "$service" --config "$config" --listen 127.0.0.1:0 --audit-db "$audit_db" "${flags[@]}" \
     2>>"$work/service-$variant.log" &
   svc_pid=$!
   pids+=("$svc_pid")
@@ -242,15 +276,18 @@ TICKS=$(getconf CLK_TCK)
 run_wrk() {
   local name=$1 url=$2; shift 2
   local t=${WRK_T:-$THREADS} c=${WRK_C:-$CONNECTIONS}
-  env "$@" BENCH_THREADS="$t" BENCH_REPORT="$work/report-$name" \
+  env "$@" BENCH_THREADS="$t" BENCH_RATE="${WRK_RATE:-}" BENCH_REPORT="$work/report-$name" \
     timeout $((DURATION + 60)) wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 5s --latency \
     -s "$here/wrk/order-sign.lua" "$url" >"$work/wrk-$name.txt" 2>&1 || { cat "$work/wrk-$name.txt" >&2; die "wrk failed"; }
 }
 get() { sed -n "s/^$2=//p" "$work/report-$1"; }
 
 results="$work/results.tsv"
-printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\trec/commit\tKB_written/req\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\n' >"$results"
+printf 'variant\treq/s\tp50_ms\tp90_ms\tp99_ms\tp99.9_ms\tnon2xx\tsocket_err\tpeak_rss_MB\tstartup_ms\taudited\trec/commit\tKB_written/req\tsvc_cores\tsvc_cpu_ms/req\t%%nginx\t%%ceiling\n' >"$results"
 nginx_rps=""
+ceiling_summary=""
+ceiling_nettle="" ceiling_openssl=""
+declare -A max_rps  # req/s each closed-loop variant reached in this run (the paced variants' base)
 startup_summary=""
 callgrind_summary=""
 syscalls_summary=""
@@ -348,32 +385,58 @@ CONF
   fi
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.3f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
-  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t%s\t%s\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
+  printf '%s (static %s B)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t%s\t%s\t-\n' "$name" "$(stat -c %s "$work/www/order-sign.json")" \
     "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" \
     "$(get "$name" non2xx)" "$(get "$name" socket_errors)" "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')" "$cpu" "$pct" >>"$results"
 }
 
 # The whole service under callgrind: zeroed once ready, so the profile holds exactly the
 # requests sent; instructions do not depend on the machine's load, unlike every timing here.
+# One profile per variant in CALLGRIND_VARIANTS (plain*, tls*, *-noauth, *-rs384, base-*).
 run_callgrind() {
-  local alg=${CALLGRIND_ALG:-RS384} n=${CALLGRIND_REQUESTS:-300} profile="$work/callgrind.out" p
+  local n=${CALLGRIND_REQUESTS:-200} v alg profile p tls_args summary
+  local variants=${CALLGRIND_VARIANTS:-"plain-noauth plain-rs384 plain tls${BASE_SERVICE:+ base-plain}"}
   command -v valgrind >/dev/null || die "the callgrind variant needs valgrind (apt-get install valgrind)"
-  ensure_pool "$alg" "$n"
-  svc_wrap=(valgrind --tool=callgrind "--callgrind-out-file=$profile")
-  start_service plain-callgrind "$work/audit-callgrind"
-  svc_wrap=()
-  log "callgrind: ready in ${startup_ms} ms under valgrind; $n sequential $alg order-signs"
-  timeout 120 callgrind_control --zero "$svc_pid" >/dev/null || die "callgrind_control --zero failed"
-  timeout 1200 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
-    --tokens "$work/tokens-$alg.txt" --count "$n" || die "callgrind: a request failed"
-  timeout 120 callgrind_control --dump "$svc_pid" >/dev/null || die "callgrind_control --dump failed"
-  stop_service
   mkdir -p "$build/bench-results"
-  for p in "$profile".*; do [ -f "$p" ] && grep -q '^totals:' "$p" && profile=$p; done
-  cp "$profile" "$build/bench-results/callgrind-service-$alg.out"
-  callgrind_summary=$(python3 "$here/tools/callgrind_stages.py" "$profile" "$n") || die "callgrind: no profile"
-  callgrind_summary="callgrind, $alg, plain HTTP, audit on disk: $callgrind_summary"
-  log "$callgrind_summary"
+  for v in $variants; do
+    alg=$(alg_of "$v")
+    profile="$work/callgrind-$v.out"
+    ensure_pool "$alg" "$n"
+    svc_wrap=(valgrind --tool=callgrind "--callgrind-out-file=$profile")
+    start_service "$v" "$work/audit-callgrind-$v"
+    svc_wrap=()
+    log "callgrind $v: ready in ${startup_ms} ms under valgrind; $n sequential order-signs"
+    tls_args=()
+    [ "$svc_scheme" = https ] && tls_args=(--cacert "$work/certs/ca.crt")
+    timeout 120 callgrind_control --zero "$svc_pid" >/dev/null || die "callgrind_control --zero failed"
+    timeout 1200 python3 "$here/tools/post_sequential.py" --port "$svc_port" --path "$SERVICE_PATH" --body "$BODY" \
+      --tokens "$work/tokens-$alg.txt" --count "$n" "${tls_args[@]}" || die "callgrind $v: a request failed"
+    timeout 120 callgrind_control --dump "$svc_pid" >/dev/null || die "callgrind_control --dump failed"
+    stop_service
+    for p in "$profile".*; do [ -f "$p" ] && grep -q '^totals:' "$p" && profile=$p; done
+    cp "$profile" "$build/bench-results/callgrind-service-$v.out"
+    summary=$(python3 "$here/tools/callgrind_stages.py" "$profile" "$n") || die "callgrind: no profile"
+    case "$v" in *noauth*) alg="auth off" ;; esac
+    callgrind_summary+="callgrind $v ($alg, $svc_scheme, audit on disk): $summary"$'\n'
+    log "callgrind $v: $(head -n1 <<<"$summary")"
+  done
+}
+
+# The two-core ES384 verification ceiling, in the same run as the service variants it bounds:
+# jose::verify_with on 2 threads sharing one key (cds_micro_bench), Nettle and OpenSSL.
+run_ceiling() {
+  local micro="$build/bench/cds_micro_bench" json="$work/ceiling.json"
+  [ -x "$micro" ] || die "missing $micro (run without --skip-build)"
+  log "ceiling: ES384 verifications/s on 2 threads (Nettle, OpenSSL)"
+  timeout 600 "$micro" --benchmark_filter='^BM_JoseVerifyShared/ES384(_OpenSSL)?/real_time/threads:2$' \
+    --benchmark_min_time="${CEILING_SECONDS:-3}" --benchmark_format=json >"$json" 2>/dev/null || die "ceiling: micro-benchmark failed"
+  read -r ceiling_nettle ceiling_openssl < <(python3 -c '
+import json, sys
+rates = {b["name"].split("/")[1]: b["verifications/s"] for b in json.load(open(sys.argv[1]))["benchmarks"]}
+print(round(rates["ES384"]), round(rates["ES384_OpenSSL"]))' "$json") || die "ceiling: no figures"
+  ceiling_summary="ES384 verification ceiling, 2 threads: Nettle $ceiling_nettle/s, OpenSSL $ceiling_openssl/s ($(
+    awk -v a="$ceiling_nettle" -v b="$ceiling_openssl" 'BEGIN {printf "%.2f", a / b}')x)"
+  log "$ceiling_summary"
 }
 
 # Syscalls per request: the running service traced by strace -c -f while SYSCALL_REQUESTS (300)
@@ -407,8 +470,14 @@ run_syscalls() {
 }
 
 run_service_variant() {
-  local variant=$1 name=$2 alg audit_dir guess want attempt rps used per_commit=-
+  local variant=$1 name=$2 alg audit_dir guess want attempt rps used per_commit=- rate="" reuse=""
   alg=$(alg_of "$variant")
+  case "$variant" in *noauth*) reuse=1 ;; esac  # auth off: the token is sent but never read
+  case "$variant" in
+    *-paced)  # half of what the same variant reached closed-loop earlier in this run
+      [ -n "${max_rps[${variant%-paced}]:-}" ] || die "$variant needs ${variant%-paced} earlier in the variant list"
+      rate=$(awk -v r="${max_rps[${variant%-paced}]}" 'BEGIN {printf "%d", r / 2}') ;;
+  esac
   case "$variant" in
     *shm*) audit_dir="/dev/shm/cds-load-$(basename "$work")/$name" ;;
     *) audit_dir="$build/bench-audit/${name//#/-}" ;;
@@ -416,11 +485,13 @@ run_service_variant() {
   guess=$([ "$alg" = RS384 ] && echo "$RS384_RPS" || echo "$ES384_RPS")
   WRK_T=$THREADS WRK_C=$CONNECTIONS
   case "$variant" in *-c1) WRK_T=1 WRK_C=1 ;; esac  # one connection: latency without queueing
+  [ -n "$rate" ] && guess=$rate
   want=$(( guess * DURATION * 13 / 10 + 1000 ))
+  [ -n "$reuse" ] && want=1000
   for attempt in 1 2; do
     ensure_pool "$alg" "$want"
-    start_service "$variant" "$audit_dir"
-    log "$name: ready in ${startup_ms} ms on $svc_scheme://127.0.0.1:$svc_port; wrk -t$WRK_T -c$WRK_C -d${DURATION}s"
+    start_service "${variant%-paced}" "$audit_dir"
+    log "$name: ready in ${startup_ms} ms on $svc_scheme://127.0.0.1:$svc_port; wrk -t$WRK_T -c$WRK_C -d${DURATION}s${rate:+, paced at $rate req/s}"
     local cpu0 cpu1 rss_kb
     cpu0=$(cpu_ticks "$svc_pid")
     local written0 written1
@@ -433,8 +504,8 @@ run_service_variant() {
       perf_pid=$!
       pids+=("$perf_pid")
     fi
-    run_wrk "$name" "$svc_scheme://127.0.0.1:$svc_port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-$alg.txt" \
-      BENCH_PATH="$SERVICE_PATH"
+    WRK_RATE=$rate run_wrk "$name" "$svc_scheme://127.0.0.1:$svc_port$SERVICE_PATH" BENCH_BODY="$BODY" \
+      BENCH_TOKENS="$work/tokens-$alg.txt" BENCH_PATH="$SERVICE_PATH" BENCH_REUSE_TOKENS="$reuse"
     cpu1=$(cpu_ticks "$svc_pid")
     written1=$(written_bytes "$svc_pid")
     rss_kb=$(peak_rss_kb "$svc_pid")
@@ -463,16 +534,20 @@ run_service_variant() {
     audited=$(sqlite3 "$audit_dir/audit.db" "select count(*) from invocation where http_status = 200" 2>/dev/null || echo "?")
   fi
   rps=$(get "$name" rps)
+  [ -z "$rate" ] && max_rps[$variant]=$rps
   # Service CPU during the run: cores busy, and CPU milliseconds per answered request.
   local cpu
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$TICKS" -v d="$(get "$name" duration_s)" -v n="$(get "$name" requests)" \
     'BEGIN {printf "%.2f\t%.2f", t / hz / d, (n > 0 ? 1000 * t / hz / n : 0)}')
   local written_per_req
   written_per_req=$(awk -v b="$((written1 - written0))" -v n="$(get "$name" requests)" 'BEGIN {printf "%.1f", (n > 0 ? b / 1024 / n : 0)}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name${rate:+ @$rate/s}" "$rps" "$(get "$name" p50_ms)" "$(get "$name" p90_ms)" \
     "$(get "$name" p99_ms)" "$(get "$name" p999_ms)" "$(get "$name" non2xx)" "$(get "$name" socket_errors)" \
     "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$startup_ms" "$audited" "$per_commit" "$written_per_req" "$cpu" \
-    "$( [ -n "$nginx_rps" ] && awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" >>"$results"
+    "$( [ -n "$nginx_rps" ] && awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" \
+    "$( [ -n "$ceiling_nettle" ] && [ "$alg" = ES384 ] && [ -z "$reuse" ] &&
+        awk -v a="$rps" -v b="$ceiling_nettle" 'BEGIN {printf "%.1f%%", 100 * a / b}' || echo -)" >>"$results"
+  [ -n "$rate" ] && log "$name: offered $rate req/s, answered $rps req/s, p99 $(get "$name" p99_ms) ms, late sends $(get "$name" late_sends)"
   rm -rf "$audit_dir"
 }
 
@@ -490,14 +565,48 @@ for round in $(seq 1 "$REPEAT"); do
       nginx-post) run_nginx post ;;
       startup) run_startup ;;
       callgrind) run_callgrind ;;
+      ceiling) run_ceiling ;;
       syscalls) run_syscalls ;;
-      plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1 | tls-shm-c1)
+      plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1 | \
+      tls-shm-c1 | plain-noauth | plain-noauth-c1 | tls-noauth | plain-pg | *-paced | base-*)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
       *) die "unknown variant $v" ;;
     esac
   done
 done
+
+# The restated targets (bench/README.md), each judged by a ratio or a count from this run only
+# (the last round's figure where -r repeats a variant); a variant that did not run is "not run".
+print_targets() {
+  local syscalls_total
+  syscalls_total=$(sed -n 's/.*: \([0-9.]*\) in all.*/\1/p' <<<"$syscalls_summary")
+  echo "targets (this run):"
+  awk -F'\t' -v sc="$syscalls_total" '
+    NR > 1 {n = $1; sub(/ @.*/, "", n); sub(/#.*/, "", n); rps[n] = $2; p99[n] = $5; ng[n] = $16; ce[n] = $17}
+    function show(what, value, goal, ok) {printf "  %-58s %-14s %-10s %s\n", what, value, goal, ok}
+    function pct(v, goal, what) {if (v == "" || v == "-") show(what, "not run", ">= " goal "%", "-");
+                                 else {x = v; sub(/%/, "", x); show(what, v, ">= " goal "%", (x + 0 >= goal) ? "met" : "MISSED")}}
+    function lat(v, goal, what) {if (v == "") show(what, "not run", "<= " goal " ms", "-");
+                                 else show(what, v " ms", "<= " goal " ms", (v + 0 <= goal) ? "met" : "MISSED")}
+    END {
+      pct(ng["plain-noauth"], 30, "auth off, plain, disk: % of nginx-post req/s")
+      pct(ng["plain-rs384"], 30, "RS384, plain, disk: % of nginx-post req/s")
+      pct(ce["plain"], 85, "ES384, plain, disk: % of the 2-core verification ceiling")
+      pct(ce["tls"], 85, "ES384, TLS, disk: % of the 2-core verification ceiling")
+      lat(p99["plain-noauth-paced"], 2, "p99 at half max, auth off, plain (paced)")
+      lat(p99["plain-paced"], 2, "p99 at half max, ES384, plain (paced)")
+      lat(p99["plain-rs384-paced"], 2, "p99 at half max, RS384, plain (paced)")
+      lat(p99["tls-paced"], 3, "p99 at half max, ES384, TLS (paced)")
+      lat(p99["tls-c1"], 2, "p99 at one connection, TLS + ES384 + disk")
+      if (sc == "") show("system calls per answer, one connection", "not run", "<= 25", "-");
+      else show("system calls per answer, one connection", sc, "<= 25", (sc + 0 <= 25) ? "met" : "MISSED")
+      if (rps["plain"] != "" && rps["base-plain"] > 0)
+        printf "  ES384 plain req/s, this build / BASE_BUILD_DIR build: %.2fx (%s / %s)\n", rps["plain"] / rps["base-plain"], rps["plain"], rps["base-plain"]
+      if (rps["tls"] != "" && rps["base-tls"] > 0)
+        printf "  ES384 TLS req/s, this build / BASE_BUILD_DIR build: %.2fx (%s / %s)\n", rps["tls"] / rps["base-tls"], rps["tls"], rps["base-tls"]
+    }' "$results"
+}
 
 mkdir -p "$build/bench-results"
 out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -521,5 +630,7 @@ out="$build/bench-results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
   [ -n "$startup_summary" ] && echo "$startup_summary"
   [ -n "$callgrind_summary" ] && echo "$callgrind_summary"
   [ -n "$syscalls_summary" ] && echo "$syscalls_summary"
+  [ -n "$ceiling_summary" ] && echo "$ceiling_summary"
+  print_targets
   echo "(results also in $out)"
 } 2>&1 | tee -a "$out" >&2

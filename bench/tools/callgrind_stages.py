@@ -12,7 +12,7 @@ import sys
 
 # (label, function-name prefix as callgrind_annotate prints it, top-level?)
 STAGES = [
-    ("authenticate (JWT verify, replay cache)", "cds::App::authenticate(", True),
+    ("authenticate (JWT verify, replay cache)", "cds::Authenticator::authenticate(", True),
     ("parse + validate the CDS Hooks request", "cds::parse_hook_request(", True),
     ("  of which Boost.JSON parse (all callers)", "boost::json::parse(", False),
     ("rules::evaluate (decide, cards as JSON)", "rules::evaluate(", True),

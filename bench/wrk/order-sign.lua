@@ -6,13 +6,32 @@
 --   BENCH_PATH    request path (default /cds-services/knee-oa-order-sign)
 --   BENCH_REPORT  file the done() summary is appended to (key=value lines)
 --   BENCH_REUSE_TOKENS=1  cycle through the tokens (only for baselines that do not check them)
+--   BENCH_RATE    offered requests/s over all threads: paced, open-loop sending (below)
 -- If a thread runs out of tokens it sends a request without Authorization (a 401, counted as an
 -- error) and reports how many it sent that way: mint more tokens rather than reuse one.
 -- With BENCH_BODY unset the script is a plain GET benchmark (the nginx baseline), so the
 -- baseline gets the same done() percentiles.
+--
+-- Paced (BENCH_RATE set): each thread offers BENCH_RATE/threads requests/s on a fixed schedule
+-- instead of sending as fast as answers come back. A connection that becomes free takes the next
+-- slot of its thread's schedule and waits for it (wrk's delay(), whole milliseconds), or sends at
+-- once if the slot has passed, so a slow answer does not lower the offered rate as long as a
+-- connection is free. wrk times each request from when it was sent; a slot sent more than 1 ms
+-- late (no free connection: the service is not keeping up) is counted in late_sends.
 
 local threads = {}
 local thread_count = 0
+
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } cds_timespec;
+  int clock_gettime(int clk_id, cds_timespec *tp);
+]]
+local ts = ffi.new("cds_timespec")
+local function now_ms()  -- CLOCK_MONOTONIC
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
 
 function setup(thread)
   thread_count = thread_count + 1
@@ -27,7 +46,26 @@ local function slurp(path)
   return s
 end
 
+-- wrk looks for delay() when it loads the script, so it is defined only when pacing.
+pace_rate = tonumber(os.getenv("BENCH_RATE") or "")
+if pace_rate ~= nil and pace_rate <= 0 then pace_rate = nil end
+if pace_rate ~= nil then
+  function delay()
+    local now = now_ms()
+    local slot = next_slot
+    next_slot = next_slot + interval_ms
+    if slot < now - 1 then late_sends = late_sends + 1 end
+    return slot > now and math.floor(slot - now) or 0
+  end
+end
+
 function init(args)
+  if pace_rate ~= nil then
+    local n = tonumber(os.getenv("BENCH_THREADS") or "1")
+    interval_ms = 1000 * n / pace_rate
+    next_slot = now_ms() + interval_ms * (id - 1) / n  -- threads' schedules interleave
+    late_sends = 0
+  end
   local body_file = os.getenv("BENCH_BODY")
   path = os.getenv("BENCH_PATH") or "/cds-services/knee-oa-order-sign"
   if body_file == nil or body_file == "" then
@@ -78,9 +116,10 @@ if os.getenv("BENCH_DEBUG") == "1" then
 end
 
 function done(summary, latency, requests)
-  local exhausted_total, used = 0, 0
+  local exhausted_total, used, late = 0, 0, 0
   for _, t in ipairs(threads) do
     exhausted_total = exhausted_total + (tonumber(t:get("exhausted")) or 0)
+    late = late + (tonumber(t:get("late_sends")) or 0)
     used = used + ((tonumber(t:get("next_token")) or 1) - 1)
   end
   local e = summary.errors
@@ -100,6 +139,7 @@ function done(summary, latency, requests)
     string.format("timeouts=%d", e.timeout),
     string.format("tokens_used=%d", used),
     string.format("tokens_exhausted=%d", exhausted_total),
+    string.format("late_sends=%d", late),
   }
   io.write("p99.9: " .. string.format("%.3f ms", latency:percentile(99.9) / 1000) .. "\n")
   local report = os.getenv("BENCH_REPORT")

@@ -1,5 +1,5 @@
 #pragma once
-// Test harness for the fallback FHIR client (issue 5):
+// Test harness for the fallback FHIR client:
 //  - FhirTestServer: an HTTPS FHIR server on 127.0.0.1:0 (own io_context + thread, Beast, TLS
 //    with the dev-certs script's server certificate) serving fixture resources for a patient:
 //    GET /fhir/Patient/{id} and searchset paging (`_count`, absolute `next` links carrying

@@ -2,6 +2,7 @@
 #include "audit/checkpointer.hpp"
 #include "audit/ids.hpp"
 #include "audit/sqlite_error.hpp"
+#include "cds/audit/wal_write_batching.hpp"
 #include "cds/audit/json_list.hpp"
 
 #include "cds/log.hpp"
@@ -182,9 +183,9 @@ std::string migrate(sqlite3* db) {
   return {};
 }
 
-sqlite3* open_connection(const std::filesystem::path& file, int flags, std::string& error) {
+sqlite3* open_connection(const std::filesystem::path& file, int flags, std::string& error, const char* vfs = nullptr) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
     error = "cannot open audit database " + file.string() + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return nullptr;
@@ -286,7 +287,9 @@ std::variant<std::unique_ptr<SqliteAuditStore>, std::string> SqliteAuditStore::o
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   std::string error;
-  sqlite3* db = open_connection(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
+  // The writer's WAL frames go down in one write per commit (wal_write_batching.hpp): the same
+  // bytes, locks and syncs, ~12 fewer system calls per answer.
+  sqlite3* db = open_connection(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error, detail::wal_write_batching_vfs());
   if (!db) return error;
   // WAL lets report readers run beside the writer; synchronous=FULL makes every COMMIT an
   // fsync, which is what "acknowledged means recorded" requires.

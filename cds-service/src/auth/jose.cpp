@@ -1,21 +1,39 @@
 #include "cds/auth/jose.hpp"
 
+#include <nettle/ecc-curve.h>
+#include <nettle/ecc.h>
+#include <nettle/ecdsa.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <gmp.h>
+
+#include <algorithm>
 #include <array>
-#include <memory>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 namespace cds::jose {
 namespace json = boost::json;
 
 void PkeyDeleter::operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+
+// Nettle's copy of an EC public key: the affine point, checked on the curve when it was made.
+struct EcPoint {
+  explicit EcPoint(const ecc_curve* c) : curve(c) { ecc_point_init(&point, c); }
+  ~EcPoint() { ecc_point_clear(&point); }
+  EcPoint(const EcPoint&) = delete;
+  EcPoint& operator=(const EcPoint&) = delete;
+  const ecc_curve* curve;
+  ecc_point point;
+};
 
 namespace {
 
@@ -26,21 +44,61 @@ struct AlgInfo {
   enum Family { ecdsa, pkcs1, pss } family;
   std::string_view curve;   // JWK crv for ECDSA
   std::size_t coord_bytes;  // r and s length in the JOSE signature
+  int curve_nid;            // OpenSSL's name for the curve (its order bounds r and s)
 };
 
 constexpr std::array<AlgInfo, 9> kAlgs{{
-    {Alg::ES256, "ES256", "SHA256", AlgInfo::ecdsa, "P-256", 32},
-    {Alg::ES384, "ES384", "SHA384", AlgInfo::ecdsa, "P-384", 48},
-    {Alg::ES512, "ES512", "SHA512", AlgInfo::ecdsa, "P-521", 66},
-    {Alg::RS256, "RS256", "SHA256", AlgInfo::pkcs1, "", 0},
-    {Alg::RS384, "RS384", "SHA384", AlgInfo::pkcs1, "", 0},
-    {Alg::RS512, "RS512", "SHA512", AlgInfo::pkcs1, "", 0},
-    {Alg::PS256, "PS256", "SHA256", AlgInfo::pss, "", 0},
-    {Alg::PS384, "PS384", "SHA384", AlgInfo::pss, "", 0},
-    {Alg::PS512, "PS512", "SHA512", AlgInfo::pss, "", 0},
+    {Alg::ES256, "ES256", "SHA256", AlgInfo::ecdsa, "P-256", 32, NID_X9_62_prime256v1},
+    {Alg::ES384, "ES384", "SHA384", AlgInfo::ecdsa, "P-384", 48, NID_secp384r1},
+    {Alg::ES512, "ES512", "SHA512", AlgInfo::ecdsa, "P-521", 66, NID_secp521r1},
+    {Alg::RS256, "RS256", "SHA256", AlgInfo::pkcs1, "", 0, 0},
+    {Alg::RS384, "RS384", "SHA384", AlgInfo::pkcs1, "", 0, 0},
+    {Alg::RS512, "RS512", "SHA512", AlgInfo::pkcs1, "", 0, 0},
+    {Alg::PS256, "PS256", "SHA256", AlgInfo::pss, "", 0, 0},
+    {Alg::PS384, "PS384", "SHA384", AlgInfo::pss, "", 0, 0},
+    {Alg::PS512, "PS512", "SHA512", AlgInfo::pss, "", 0, 0},
 }};
 
 const AlgInfo& info(Alg a) { return kAlgs[static_cast<std::size_t>(a)]; }
+
+const ecc_curve* nettle_curve(std::string_view crv) {
+  if (crv == "P-256") return nettle_get_secp_256r1();
+  if (crv == "P-384") return nettle_get_secp_384r1();
+  if (crv == "P-521") return nettle_get_secp_521r1();
+  return nullptr;
+}
+
+std::size_t coord_bytes_for_curve(std::string_view crv) {
+  for (const auto& a : kAlgs)
+    if (a.family == AlgInfo::ecdsa && a.curve == crv) return a.coord_bytes;
+  return 0;
+}
+
+// The curve's order n, big-endian at the coordinate size, from OpenSSL once per process.
+struct CurveOrder {
+  std::array<unsigned char, 66> bytes{};
+  bool ok = false;
+};
+
+const CurveOrder& curve_order(const AlgInfo& a) {
+  static const std::array<CurveOrder, 3> orders = [] {
+    std::array<CurveOrder, 3> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      EC_GROUP* group = EC_GROUP_new_by_curve_name(kAlgs[i].curve_nid);
+      const BIGNUM* n = group ? EC_GROUP_get0_order(group) : nullptr;
+      out[i].ok = n && BN_bn2binpad(n, out[i].bytes.data(), static_cast<int>(kAlgs[i].coord_bytes)) > 0;
+      EC_GROUP_free(group);
+    }
+    return out;
+  }();
+  return orders[static_cast<std::size_t>(a.alg)];  // ES256, ES384, ES512 come first in kAlgs
+}
+
+// 0 < v < n for a big-endian v of the coordinate size.
+bool in_scalar_range(const unsigned char* v, const CurveOrder& n, std::size_t size) {
+  const bool zero = std::all_of(v, v + size, [](unsigned char b) { return b == 0; });
+  return !zero && std::memcmp(v, n.bytes.data(), size) < 0;
+}
 
 const char* group_for_curve(std::string_view crv) {
   if (crv == "P-256") return "prime256v1";
@@ -73,7 +131,7 @@ Pkey key_from_params(const char* type, OSSL_PARAM_BLD* bld) {
 
 Pkey ec_key(std::string_view crv, const std::string& x, const std::string& y) {
   const char* group = group_for_curve(crv);
-  if (!group || x.size() != y.size() || x.empty()) return nullptr;
+  if (!group || x.size() != coord_bytes_for_curve(crv) || y.size() != x.size()) return nullptr;
   std::string point;
   point.reserve(1 + x.size() * 2);
   point.push_back('\x04');  // uncompressed point
@@ -97,6 +155,22 @@ Pkey rsa_key(const std::string& n, const std::string& e) {
   Pkey key = key_from_params("RSA", bld);
   OSSL_PARAM_BLD_free(bld);
   return key;
+}
+
+// Nettle's point for the same key; null if Nettle does not take it as a point on the curve.
+std::shared_ptr<const EcPoint> nettle_ec_point(std::string_view crv, const std::string& x, const std::string& y) {
+  const ecc_curve* curve = nettle_curve(crv);
+  if (curve == nullptr) return nullptr;
+  auto point = std::make_shared<EcPoint>(curve);
+  mpz_t mx, my;
+  mpz_init(mx);
+  mpz_init(my);
+  mpz_import(mx, x.size(), 1, 1, 1, 0, x.data());
+  mpz_import(my, y.size(), 1, 1, 1, 0, y.data());
+  const bool on_curve = ecc_point_set(&point->point, mx, my) == 1;
+  mpz_clear(mx);
+  mpz_clear(my);
+  return on_curve ? point : nullptr;
 }
 
 std::optional<std::string> b64_member(const json::object& o, std::string_view name) {
@@ -268,6 +342,8 @@ std::variant<std::vector<PublicKey>, std::string> parse_jwks(std::string_view te
       pk.crv = std::string(fhir::string_field(jwk, "crv"));
       auto x = b64_member(*jwk, "x"), y = b64_member(*jwk, "y");
       if (x && y) key = ec_key(pk.crv, *x, *y);
+      if (key) pk.ec_point = nettle_ec_point(pk.crv, *x, *y);
+      if (!pk.ec_point) key.reset();  // both libraries must take the point, or neither sees it
     } else if (pk.kty == "RSA") {
       auto n = b64_member(*jwk, "n"), e = b64_member(*jwk, "e");
       if (n && e) key = rsa_key(*n, *e);
@@ -317,9 +393,10 @@ bool key_fits(const PublicKey& key, Alg alg) noexcept {
   return key.kty == "RSA" && EVP_PKEY_is_a(key.key.get(), "RSA") && EVP_PKEY_get_bits(key.key.get()) >= 2048;
 }
 
-bool verify(const PublicKey& key, Alg alg, std::string_view signing_input, std::string_view signature) noexcept {
-  if (!key_fits(key, alg)) return false;
-  const AlgInfo& a = info(alg);
+namespace {
+
+bool verify_openssl(const PublicKey& key, Alg alg, const AlgInfo& a, std::string_view signing_input,
+                    std::string_view signature) noexcept {
   std::string der;
   if (a.family == AlgInfo::ecdsa) {
     der = ecdsa_raw_to_der(signature, a.coord_bytes);
@@ -331,6 +408,80 @@ bool verify(const PublicKey& key, Alg alg, std::string_view signing_input, std::
   if (ctx == nullptr) return false;
   return EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+}
+
+// The signing input's digest, by OpenSSL (hashing stays OpenSSL's): digests fetched once per
+// process, one context per thread, so no provider-store lookup per token.
+bool ecdsa_digest(const AlgInfo& a, std::string_view signing_input, unsigned char* out, unsigned int& out_len) {
+  static const std::array<EVP_MD*, 3> digests = [] {
+    std::array<EVP_MD*, 3> d{};
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = EVP_MD_fetch(nullptr, kAlgs[i].digest, nullptr);
+    return d;
+  }();
+  thread_local MdCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  const EVP_MD* md = digests[static_cast<std::size_t>(a.alg)];
+  return md && ctx && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), signing_input.data(), signing_input.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), out, &out_len) == 1;
+}
+
+// r and s as Nettle takes them, kept per thread so that each check reuses their limbs.
+struct NettleSignature {
+  NettleSignature() { dsa_signature_init(&sig); }
+  ~NettleSignature() { dsa_signature_clear(&sig); }
+  NettleSignature(const NettleSignature&) = delete;
+  NettleSignature& operator=(const NettleSignature&) = delete;
+  dsa_signature sig;
+};
+
+bool verify_nettle(const PublicKey& key, const AlgInfo& a, std::string_view signing_input,
+                   std::string_view signature) noexcept {
+  if (!key.ec_point || key.ec_point->curve != nettle_curve(a.curve) || signature.size() != 2 * a.coord_bytes)
+    return false;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (!ecdsa_digest(a, signing_input, digest, digest_len)) return false;
+  thread_local NettleSignature rs;
+  mpz_import(rs.sig.r, a.coord_bytes, 1, 1, 1, 0, signature.data());
+  mpz_import(rs.sig.s, a.coord_bytes, 1, 1, 1, 0, signature.data() + a.coord_bytes);
+  return ecdsa_verify(&key.ec_point->point, digest_len, digest, &rs.sig) == 1;
+}
+
+bool verify_ecdsa(EcdsaLibrary library, const PublicKey& key, Alg alg, const AlgInfo& a,
+                  std::string_view signing_input, std::string_view signature) noexcept {
+  return library == EcdsaLibrary::nettle ? verify_nettle(key, a, signing_input, signature)
+                                         : verify_openssl(key, alg, a, signing_input, signature);
+}
+
+}  // namespace
+
+bool ecdsa_signature_well_formed(Alg alg, std::string_view signature) noexcept {
+  const AlgInfo& a = info(alg);
+  if (a.family != AlgInfo::ecdsa || signature.size() != 2 * a.coord_bytes) return false;
+  const CurveOrder& n = curve_order(a);
+  const auto* r = reinterpret_cast<const unsigned char*>(signature.data());
+  return n.ok && in_scalar_range(r, n, a.coord_bytes) && in_scalar_range(r + a.coord_bytes, n, a.coord_bytes);
+}
+
+bool verify_with(EcdsaLibrary library, const PublicKey& key, Alg alg, std::string_view signing_input,
+                 std::string_view signature) noexcept {
+  if (!key_fits(key, alg)) return false;
+  const AlgInfo& a = info(alg);
+  if (a.family != AlgInfo::ecdsa) return verify_openssl(key, alg, a, signing_input, signature);
+  // Malformed r||s is refused here, the same way whichever library would have checked it.
+  if (!ecdsa_signature_well_formed(alg, signature)) return false;
+  return verify_ecdsa(library, key, alg, a, signing_input, signature);
+}
+
+bool verify(const PublicKey& key, Alg alg, std::string_view signing_input, std::string_view signature) noexcept {
+  return verify_with(EcdsaLibrary::nettle, key, alg, signing_input, signature);
+}
+
+bool detail::ecdsa_verify_unchecked(EcdsaLibrary library, const PublicKey& key, Alg alg,
+                                    std::string_view signing_input, std::string_view signature) noexcept {
+  const AlgInfo& a = info(alg);
+  if (a.family != AlgInfo::ecdsa || !key_fits(key, alg)) return false;
+  return verify_ecdsa(library, key, alg, a, signing_input, signature);
 }
 
 std::variant<Jws, std::string> parse_jws(std::string_view compact) {
