@@ -251,6 +251,7 @@ struct SqliteAuditStore::Writer {
   }
 
   bool write(const std::monostate&) { return probe.step_done(); }
+  bool write(const TokenUse&) { return true; }  // one process: its replay cache decides
 
   Statement begin, commit, rollback, savepoint, release, rollback_to;
   Statement invocation, card, order, probe, feedback;

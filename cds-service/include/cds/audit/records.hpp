@@ -9,6 +9,16 @@
 
 namespace cds {
 
+// A JWT's single use: (iss, jti), remembered until `expires_unix` (its exp plus the clock
+// skew; seconds since 1970). A shared store claims it in the same commit as the record that
+// carries it, so a token accepted by one replica is refused by every other. Empty when
+// authentication is off.
+struct TokenUse {
+  std::string iss, jti;
+  std::int64_t expires_unix = 0;
+  bool empty() const noexcept { return jti.empty(); }
+};
+
 struct InvocationRecord {
   std::string received_at;  // ISO 8601 UTC, milliseconds
   std::string hook, service_id, hook_instance;
@@ -22,6 +32,7 @@ struct InvocationRecord {
   std::string patient_type;
   std::vector<rules::CardRecord> cards;  // with what feedback on each is checked against
   std::vector<rules::OrderRecord> orders;
+  TokenUse token;  // not a column: claimed in the same commit by a shared store
 };
 
 struct FeedbackRecord {
@@ -34,6 +45,7 @@ struct FeedbackRecord {
   bool has_user_comment = false;  // the comment itself is free text: not stored
   std::string outcome_timestamp;
   std::string jwt_iss, jwt_sub, tenant;
+  TokenUse token;  // the request's token (the same on every item of one request)
 };
 
 // What feedback validation needs to know about an issued card.
