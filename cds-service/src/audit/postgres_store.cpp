@@ -202,7 +202,8 @@ void PostgresAuditStore::process(std::vector<Item>& batch) {
       if (write(batch, {i}, fate, b) == Status::committed) status = Status::committed;
     }
   }
-  writable_.store(status == Status::committed, std::memory_order_relaxed);
+  // A record the database refused says nothing about the database: it still takes writes.
+  writable_.store(status == Status::committed || status == Status::refused, std::memory_order_relaxed);
   if (status != Status::committed) fate.assign(batch.size(), Committed(false));
   std::uint64_t records = 0;
   for (std::size_t i = 0; i < batch.size(); ++i)

@@ -355,6 +355,11 @@ std::optional<IssuedCard> SqliteAuditStore::find_card(const std::string& uuid) {
 
 std::uint64_t SqliteAuditStore::checkpoints() const noexcept { return checkpointer_->runs(); }
 
+std::size_t SqliteAuditStore::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void SqliteAuditStore::run() {
   constexpr std::size_t kMaxBatch = 512;
   std::vector<std::pair<Record, Done>> batch;
@@ -370,9 +375,11 @@ void SqliteAuditStore::run() {
         queue_.pop_front();
       }
     }
+    const auto started = std::chrono::steady_clock::now();
     const bool committed = write_batch(batch, written);
     writable_.store(committed, std::memory_order_relaxed);
     if (committed) commits_.fetch_add(1, std::memory_order_relaxed);
+    if (committed) record_commit_latency(std::chrono::steady_clock::now() - started);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const bool durable = committed && written[i];
       if (durable && !std::holds_alternative<std::monostate>(batch[i].first)) committed_.fetch_add(1, std::memory_order_relaxed);
