@@ -189,11 +189,14 @@ void PostgresAuditStore::process(std::vector<Item>& batch) {
   std::vector<std::size_t> all(batch.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   bool begun = false;
+  // libpq notices a connection the server closed only when it next uses it.
+  const bool was_connected = writer_db_ && writer_db_->ok();
   Status status = connect_writer(false) ? write(batch, all, fate, begun) : Status::lost;
   // A connection that died while idle (a database restart) fails at BEGIN, before anything was
   // sent: reconnect and try once more. Never after BEGIN: a COMMIT lost in flight may have
-  // committed, and a second try would find its own tokens taken.
-  if (status == Status::lost && !begun && connect_writer(true)) status = write(batch, all, fate, begun);
+  // committed, and a second try would find its own tokens taken. Nor when there was no
+  // connection to begin with: then reconnecting waits for its once-a-second turn.
+  if (status == Status::lost && !begun && was_connected && connect_writer(true)) status = write(batch, all, fate, begun);
   if (status == Status::refused && batch.size() > 1) {
     // The database refused one record (a constraint): commit each on its own, so it fails alone.
     for (std::size_t i = 0; i < batch.size(); ++i) {
