@@ -40,6 +40,11 @@ class Result {
     const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr;
     return s ? s : "";
   }
+  // The one-line message without DETAIL (which quotes the values of a violated key): for logs.
+  std::string primary() const {
+    const char* m = r_ ? PQresultErrorField(r_.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    return m ? m : error();
+  }
   std::string error() const {
     if (!r_) return "no result (connection lost)";
     std::string e = PQresultErrorMessage(r_.get());

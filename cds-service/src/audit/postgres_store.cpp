@@ -227,7 +227,7 @@ PostgresAuditStore::Status PostgresAuditStore::write(std::vector<Item>& batch, c
     const std::string state = r.sqlstate();
     if (db.ok()) {
       db.exec("ROLLBACK");
-      log(LogLevel::error, std::string("audit: ") + step + " failed: " + connect_error_without_secrets(r.error()));
+      log(LogLevel::error, std::string("audit: ") + step + " failed: " + r.primary() + " (SQLSTATE " + state + ")");
     } else {
       log(LogLevel::error, std::string("audit: connection to PostgreSQL lost at ") + step);
     }
