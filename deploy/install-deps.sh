@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libssl-dev libsqlite3-dev sqlite3 nettle-dev
+  libssl-dev libsqlite3-dev sqlite3 nettle-dev libpq-dev postgresql
   python3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   gnuplot-nox  # bench/soak plots

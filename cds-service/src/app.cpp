@@ -113,7 +113,9 @@ void App::handle(HttpRequest&& req, Respond respond) {
   if (parts.size() == 1 && parts[0] == "readyz") {
     if (!get) return error(405, "use GET on /readyz", "GET, OPTIONS");
     auto rules = rules_.current();
-    if (!audit_.writable()) audit_.probe();  // the answer after next tells whether it recovered
+    // The answer after next tells whether it recovered. A shared store is probed on every call:
+    // the database can go away while this replica gets no traffic.
+    if (!audit_.writable() || audit_.shared()) audit_.probe();
     json::object body{{"status", ready() ? "ready" : "not-ready"},
                       {"rulesLoaded", rules != nullptr},
                       {"auditWritable", audit_.writable()}};
@@ -174,16 +176,44 @@ void App::handle(HttpRequest&& req, Respond respond) {
     line(text, "cds_connections_refused_total", "connections closed at once: over the cap with none idle, over the per-IP cap, or draining", conn.refused.load());
     line(text, "cds_connections_evicted_total", "idle connections closed to make room for a new one", conn.evicted.load());
     line(text, "cds_accept_pauses_total", "pauses in accepting because the process was out of file descriptors", conn.accept_pauses.load());
+    text += "# HELP cds_audit_queue_depth audit records waiting for the writer\n# TYPE cds_audit_queue_depth gauge\n";
+    text += "cds_audit_queue_depth " + std::to_string(audit_.queue_depth()) + "\n";
+    text += "# HELP cds_audit_commit_seconds audit transaction time, BEGIN to COMMIT done\n"
+            "# TYPE cds_audit_commit_seconds histogram\n";
+    std::array<std::uint64_t, AuditStore::kCommitBuckets.size() + 1> commit_counts{};
+    for (std::size_t b = 0; b < commit_counts.size(); ++b) commit_counts[b] = audit_.commit_latency_count(b);
+    text += histogram_lines("cds_audit_commit_seconds", "", AuditStore::kCommitBuckets, commit_counts.data(),
+                            audit_.commit_latency_sum_seconds());
+    text += request_metrics_.prometheus();
     HttpResponse res = json_response(200, std::move(text), req);
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     return respond(std::move(res));
   }
   if (!parts.empty() && parts[0] == "cds-services") {
+    // Latency per service and status for dashboards; labels from known service ids only.
+    std::string label = parts.size() == 1 ? "discovery" : find_service(parts[1]) ? parts[1] : "unknown";
+    if (parts.size() == 3) label += "/feedback";
+    respond = [this, respond = std::move(respond), label = std::move(label),
+               started = std::chrono::steady_clock::now()](HttpResponse&& res) {
+      request_metrics_.observe(label, res.result_int(), std::chrono::steady_clock::now() - started);
+      respond(std::move(res));
+    };
     if (parts.size() == 1) {
       if (!get) return error(405, "use GET on /cds-services", "GET, OPTIONS");
       return authenticated(std::move(req), base_url_ + "/cds-services", std::move(respond),
-                           [this](HttpRequest&& request, Principal, Respond reply) {
-                             reply(json_response(200, json::serialize(discovery_document()), request));
+                           [this](HttpRequest&& request, Principal principal, Respond reply) {
+                             HttpResponse res = json_response(200, json::serialize(discovery_document()), request);
+                             if (!audit_.shared() || principal.jti.empty()) return reply(std::move(res));
+                             // Several replicas: the shared store decides whether the token was used before.
+                             auto held = std::make_shared<HttpRequest>(std::move(request));
+                             audit_.submit(TokenUse{principal.iss, principal.jti, principal.jti_expires_unix},
+                                           [this, held, res = std::move(res), reply](Committed fate) mutable {
+                                             if (fate.replay)
+                                               return refuse(AuthFailure{"jti has already been used"}, *held, reply);
+                                             reply(fate.durable ? std::move(res)
+                                                                : audit_unavailable(held->version(), held->keep_alive(),
+                                                                                    (*held)[http::field::origin]));
+                                           });
                            });
     }
     if (parts.size() == 2) {

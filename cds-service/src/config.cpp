@@ -1,4 +1,5 @@
 #include "cds/config.hpp"
+#include "cds/audit/store.hpp"
 
 #include "cds/http/url.hpp"
 
@@ -244,7 +245,11 @@ std::variant<Config, std::string> load_config_file(const std::filesystem::path& 
   }
   if (const json::object* audit = r.object(top, "audit")) {
     Section s(*audit, "audit.");
-    r.path(s, "db", c.audit_db);
+    // A postgresql:// URI is kept as written; only a SQLite path resolves against the file's folder.
+    if (const json::value* db = s.get("db"); db && db->is_string() && is_postgres_uri(db->get_string()))
+      c.audit_db = std::string(db->get_string());
+    else
+      r.path(s, "db", c.audit_db);
     r.boolean(s, "pseudonymize", c.audit_pseudonymize);
     r.path(s, "pseudonym_key_file", c.audit_pseudonym_key);
     r.done(s);
@@ -318,7 +323,7 @@ std::variant<CommandLine, std::string> parse_command_line(int argc, const char* 
     ("tls-key", po::value(&key), "PEM private key")
     ("no-tls", "serve plain HTTP (local development only)")
     ("rules", po::value(&rules), "rules data directory (default rules/data)")
-    ("audit-db", po::value(&audit), "SQLite audit file (default var/audit.db)")
+    ("audit-db", po::value(&audit), "SQLite audit file (default var/audit.db) or postgresql:// URI")
     ("threads", po::value(&threads), "I/O threads (default: one per core)")
     ("max-body", po::value(&max_body), "largest request body in bytes (default 1048576)")
     ("public-base-url", po::value(&base_url), "the URL EHRs call, e.g. https://cds.example.org");
@@ -367,6 +372,20 @@ std::string check_config(const Config& c) {
            "(see README), or set auth.enabled=false for local development only";
   if (!c.public_base_url.empty())
     if (auto err = check_base_url(c.public_base_url); !err.empty()) return err;
+  if (is_postgres_uri(c.audit_db.string())) {
+    // Every replica must pseudonymise with the same key, or one patient has several pseudonyms.
+    if (c.audit_pseudonymize && c.audit_pseudonym_key.empty())
+      return "audit.db is a PostgreSQL database: set audit.pseudonym_key_file to the key every replica shares";
+    // A password in the config file would end up in logs, ps and backups: libpq reads it from
+    // PGPASSFILE or PGPASSWORD instead.
+    if (auto at = c.audit_db.string().find('@'); at != std::string::npos) {
+      const std::string user_info = c.audit_db.string().substr(0, at);
+      if (user_info.find(':', user_info.find("://") + 3) != std::string::npos)
+        return "audit.db must not hold a password: give it in PGPASSFILE or PGPASSWORD";
+    }
+    if (c.audit_db.string().find("password=") != std::string::npos)
+      return "audit.db must not hold a password: give it in PGPASSFILE or PGPASSWORD";
+  }
   return {};
 }
 

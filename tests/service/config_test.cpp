@@ -117,3 +117,38 @@ TEST_F(ConfigTest, FlagsOverrideTheFileAndBadCombinationsAreRefused) {
 
 }  // namespace
 }  // namespace cdstest
+
+namespace cdstest {
+namespace {
+
+// A database URI in audit.db is kept as written (never resolved as a path), must hold no
+// password, and needs the pseudonym key every replica shares.
+TEST_F(ConfigTest, AuditDbMayBeADatabaseUriWithoutAPassword) {
+  const std::string base = R"({"tls": {"enabled": false}, "auth": {"enabled": false}, "audit": )";
+  auto ok = cds::load_config_file(write(base + R"({"db": "postgresql://cds@db.internal:5432/audit?sslmode=require",
+    "pseudonym_key_file": "key"}})"));
+  ASSERT_TRUE(std::holds_alternative<cds::Config>(ok)) << std::get<std::string>(ok);
+  EXPECT_EQ(std::get<cds::Config>(ok).audit_db.string(), "postgresql://cds@db.internal:5432/audit?sslmode=require");
+  EXPECT_EQ(std::get<cds::Config>(ok).audit_pseudonym_key, dir_ / "key");
+
+  // Refused at start (the command line's checks), with the reason.
+  auto refused = [&](const std::string& audit) {
+    auto r = cli({"--config", write(base + audit + "}").string()});
+    return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string("(accepted)");
+  };
+  EXPECT_NE(refused(R"({"db": "postgres://cds:secret@db/audit", "pseudonym_key_file": "k"})").find("must not hold a password"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"db": "postgresql://cds@db/audit?password=secret", "pseudonym_key_file": "k"})")
+                .find("must not hold a password"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"db": "postgresql://cds@db/audit"})").find("pseudonym_key_file"), std::string::npos);
+  EXPECT_EQ(refused(R"({"db": "postgresql://cds@db/audit", "pseudonymize": false})"), "(accepted)");
+  // The flag, as Kubernetes passes the URI from a Secret.
+  auto flag = cli({"--config", write(base + R"({"pseudonym_key_file": "k"}})").string(), "--audit-db",
+                   "postgresql://cds@db.internal/audit"});
+  ASSERT_TRUE(std::holds_alternative<cds::CommandLine>(flag)) << std::get<std::string>(flag);
+  EXPECT_EQ(std::get<cds::CommandLine>(flag).config.audit_db.string(), "postgresql://cds@db.internal/audit");
+}
+
+}  // namespace
+}  // namespace cdstest

@@ -2,6 +2,7 @@
 // The application behind the HTTP sessions: routing and the invocation pipeline
 //   route -> parse + validate -> gather data -> evaluate rules -> audit (group commit) -> respond.
 // Sessions hand it a parsed request and a callback; it never touches sockets.
+#include "cds/http/metrics.hpp"
 #include "cds/http/api_error.hpp"
 #include "cds/http/connection_counters.hpp"
 #include "cds/audit/pseudonymizer.hpp"
@@ -88,6 +89,7 @@ class App {
   FhirClient* fhir_;
   Pseudonymizer pseudonymize_;
   mutable Metrics metrics_;  // counters change on const paths (error responses) too
+  mutable RequestMetrics request_metrics_;  // latency per service and status, cards by rule
   // Slow, rare work (compliance reports read the whole audit range) runs here, never on an I/O
   // thread where it would hold up every clinician's answer behind it. The last members, so they
   // are destroyed first: each waits for its work in progress while all that work uses is alive.

@@ -275,6 +275,7 @@ struct SqliteAuditStore::Writer {
   }
 
   bool write(const std::monostate&) { return probe.step_done(); }
+  bool write(const TokenUse&) { return true; }  // one process: its replay cache decides
 
   Statement begin, commit, rollback, savepoint, release, rollback_to;
   Statement invocation, card, order, probe, feedback;
@@ -380,6 +381,11 @@ std::optional<IssuedCard> SqliteAuditStore::find_card(const std::string& uuid) {
 
 std::uint64_t SqliteAuditStore::checkpoints() const noexcept { return checkpointer_->runs(); }
 
+std::size_t SqliteAuditStore::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void SqliteAuditStore::run() {
   using Clock = CommitRetry::Clock;
   constexpr std::size_t kMaxBatch = 512;
@@ -411,7 +417,9 @@ void SqliteAuditStore::run() {
       }
     }
     std::string cause;
+    const auto started = std::chrono::steady_clock::now();
     if (write_batch(batch, written, cause)) {
+      record_commit_latency(std::chrono::steady_clock::now() - started);
       commit_succeeded();
       commits_.fetch_add(1, std::memory_order_relaxed);
       if (retry.failing()) {

@@ -299,6 +299,7 @@ std::variant<Principal, AuthFailure> Authenticator::authenticate(std::string_vie
   p.sub = sub;
   p.tenant = fhir::string_field(&claims, "tenant");
   p.jti = jti;
+  p.jti_expires_unix = *exp + skew;
   p.issuer = issuer;
   return p;
 }

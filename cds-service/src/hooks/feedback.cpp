@@ -13,13 +13,17 @@ namespace {
 
 std::variant<FeedbackRecord, ApiError> check_item(const json::value& v, std::size_t index,
                                                   const ServiceDefinition& service, AuditStore& audit) {
+  // The card lookup may reach a database (shared store): one that cannot be read is a 503, not
+  // "no such card".
   const std::string at = "feedback[" + std::to_string(index) + "]";
   const json::object* item = v.if_object();
   if (item == nullptr) return bad_request("'" + at + "' must be an object");
   FeedbackRecord f;
   f.card_uuid = fhir::string_field(item, "card");
   if (f.card_uuid.empty()) return bad_request("'" + at + ".card' is required (the card's uuid)");
-  auto card = audit.find_card(f.card_uuid);
+  auto lookup = audit.lookup_card(f.card_uuid);
+  if (std::holds_alternative<StoreUnavailable>(lookup)) return ApiError{503, "the audit store cannot be read; try again later"};
+  const auto& card = std::get<std::optional<IssuedCard>>(lookup);
   if (!card) return bad_request("'" + at + ".card' names no card this service issued");
   if (card->service_id != service.id)
     return bad_request("'" + at + ".card' was issued by service " + card->service_id + ", not " + std::string(service.id));
@@ -72,7 +76,11 @@ std::variant<FeedbackRecord, ApiError> check_item(const json::value& v, std::siz
 }  // namespace
 
 void App::feedback(const ServiceDefinition& service, HttpRequest&& req, Principal principal, Respond respond) {
-  auto reject = [&](const ApiError& e) { respond(json_response(e.status, error_body(e), req)); };
+  auto reject = [&](const ApiError& e) {
+    HttpResponse res = json_response(e.status, error_body(e), req);
+    if (e.status == 503) res.set(http::field::retry_after, "5");
+    respond(std::move(res));
+  };
   if (!is_json_content_type(req[http::field::content_type])) return reject({415, "Content-Type must be application/json"});
   boost::system::error_code ec;
   json::value body = json::parse(req.body(), ec);
@@ -90,6 +98,7 @@ void App::feedback(const ServiceDefinition& service, HttpRequest&& req, Principa
     f.jwt_iss = principal.iss;
     f.jwt_sub = principal.sub;
     f.tenant = principal.tenant;
+    if (audit_.shared() && !principal.jti.empty()) f.token = {principal.iss, principal.jti, principal.jti_expires_unix};
     records.push_back(std::move(f));
   }
   HttpResponse ok = json_response(200, {}, req);
@@ -99,10 +108,12 @@ void App::feedback(const ServiceDefinition& service, HttpRequest&& req, Principa
   const bool keep_alive = req.keep_alive();
   std::string origin(req[http::field::origin]);
   const std::size_t count = records.size();
+  auto request = std::make_shared<HttpRequest>(std::move(req));  // for a 401 on replay
   audit_.submit(std::move(records), [this, ok = std::move(ok), respond = std::move(respond), version, keep_alive,
-                                     origin, count](bool durable) mutable {
-    if (durable) metrics_.feedback_items.fetch_add(count, std::memory_order_relaxed);
-    respond(durable ? std::move(ok) : audit_unavailable(version, keep_alive, origin));
+                                     origin, count, request](Committed fate) mutable {
+    if (fate.replay) return refuse(AuthFailure{"jti has already been used"}, *request, respond);
+    if (fate.durable) metrics_.feedback_items.fetch_add(count, std::memory_order_relaxed);
+    respond(fate.durable ? std::move(ok) : audit_unavailable(version, keep_alive, origin));
   });
 }
 

@@ -59,6 +59,8 @@ void App::invoke(const ServiceDefinition& service, HttpRequest&& req, Principal 
   record.jwt_iss = inv->principal.iss;
   record.jwt_sub = inv->principal.sub;
   record.tenant = inv->principal.tenant;
+  if (audit_.shared() && !inv->principal.jti.empty())
+    record.token = {inv->principal.iss, inv->principal.jti, inv->principal.jti_expires_unix};
 
   auto reject = [&](const ApiError& e) { finish(inv, json_response(e.status, error_body(e), inv->request), "rejected"); };
   if (!is_json_content_type(inv->request[http::field::content_type]))
@@ -207,11 +209,17 @@ void App::finish(std::shared_ptr<Invocation> inv, HttpResponse res, std::string 
   // the audit writer to writing. The headers stay for the answer.
   inv->hook.reset();
   std::string().swap(inv->request.body());
-  audit_.submit(std::move(record), [this, inv, res = std::move(res), advice](bool durable) mutable {
+  std::vector<std::pair<std::string, std::string>> cards;  // (rule, indicator), counted once answered
+  for (const auto& c : record.cards) cards.emplace_back(c.rule_id, c.indicator);
+  audit_.submit(std::move(record), [this, inv, res = std::move(res), advice, cards = std::move(cards)](Committed fate) mutable {
+    // Another replica (or this one, moments ago) already accepted this token.
+    if (fate.replay) return refuse(AuthFailure{"jti has already been used"}, inv->request, inv->respond);
+    if (fate.durable && advice)
+      for (const auto& [rule, indicator] : cards) request_metrics_.count_card(rule, indicator);
     // Advice without a record is not allowed.
-    inv->respond(durable || !advice ? std::move(res)
-                                    : audit_unavailable(inv->request.version(), inv->request.keep_alive(),
-                                                        inv->request[http::field::origin]));
+    inv->respond(fate.durable || !advice ? std::move(res)
+                                         : audit_unavailable(inv->request.version(), inv->request.keep_alive(),
+                                                             inv->request[http::field::origin]));
   });
 }
 

@@ -3,6 +3,8 @@
 #include "cds/reports/report.hpp"
 #include "cds/audit/json_list.hpp"
 #include "audit/ids.hpp"
+#include "audit/pg.hpp"
+#include "cds/audit/store.hpp"
 
 #include "fhir/json.hpp"
 
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -41,47 +44,124 @@ std::string format_day(std::chrono::sys_days d) {
   return buf;
 }
 
-class Connection {
+// The report's parameters, named in the SQL as :from, :to_excl and :tenant.
+struct Params {
+  std::string from, to_excl, tenant;
+};
+using Rows = std::vector<std::vector<std::string>>;  // every cell as text; SQL NULL as ""
+
+// Where the audit is read from. Each source reads every table of one report in one snapshot.
+class Source {
  public:
-  ~Connection() { sqlite3_close(db_); }
-  std::string open(const std::filesystem::path& file) {
+  virtual ~Source() = default;
+  virtual std::string open(const std::string& db) = 0;
+  virtual std::variant<Rows, std::string> query(const std::string& sql, const Params& params) = 0;
+};
+
+class SqliteSource final : public Source {
+ public:
+  ~SqliteSource() override {
+    if (in_transaction_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  std::string open(const std::string& db) override {
+    const std::filesystem::path file(db);
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) return "cannot open audit database " + file.string() + ": no such file";
+    if (!std::filesystem::is_regular_file(file, ec)) return "cannot open audit database " + db + ": no such file";
     if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-      return "cannot open audit database " + file.string() + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+      return "cannot open audit database " + db + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
     sqlite3_busy_timeout(db_, 5000);
+    auto version = query("PRAGMA user_version", {});
+    if (auto* err = std::get_if<std::string>(&version)) return "cannot read audit database " + db + ": " + *err;
+    const auto& rows = std::get<Rows>(version);
+    if (rows.empty() || rows[0].empty() || rows[0][0].empty() || std::stoll(rows[0][0]) < 1)
+      return db + " is not a CDS audit database";
+    // One snapshot for every table, however much the service writes meanwhile.
+    if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return "cannot read audit database " + db + ": " + sqlite3_errmsg(db_);
+    in_transaction_ = true;
     return {};
   }
-  sqlite3* get() const { return db_; }
-  std::string error() const { return sqlite3_errmsg(db_); }
-  bool exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  std::variant<Rows, std::string> query(const std::string& sql, const Params& params) override {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return std::string(sqlite3_errmsg(db_));
+    }
+    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> st(raw, &sqlite3_finalize);
+    // Binds a named parameter if the statement uses it.
+    for (const auto& [name, value] : {std::pair<const char*, const std::string*>{":from", &params.from},
+                                      {":to_excl", &params.to_excl}, {":tenant", &params.tenant}})
+      if (int i = sqlite3_bind_parameter_index(raw, name); i > 0)
+        sqlite3_bind_text(raw, i, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
+    Rows rows;
+    int rc;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(raw); ++i) {
+        auto* t = sqlite3_column_text(raw, i);
+        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return std::string(sqlite3_errmsg(db_));
+    return rows;
+  }
 
  private:
   sqlite3* db_ = nullptr;
+  bool in_transaction_ = false;
 };
 
-class Query {
+// The same SQL on PostgreSQL, but for the few spellings SQLite and PostgreSQL do not share.
+// Each replacement is exact text of the SQL above; tests compare the two backends' reports on
+// the same data, table by table.
+std::string postgres_dialect(std::string sql) {
+  static const std::pair<const char*, const char*> kSpellings[] = {
+      {":from", "$1"},
+      {":to_excl", "$2"},
+      {":tenant", "$3"},
+      // SQLite reads CROSS JOIN as "this loop order"; PostgreSQL wants a plain JOIN with ON.
+      {"CROSS JOIN", "JOIN"},
+      {"instr(reason, '|')", "strpos(reason, '|')"},
+      {"char(31)", "chr(31)"},
+      // The service writes these columns itself as JSON arrays.
+      {"json_each(CASE WHEN json_valid(c.triggered_by) THEN c.triggered_by ELSE '[]' END) j",
+       "json_array_elements_text(c.triggered_by::json) AS j(value)"},
+  };
+  for (const auto& [from, to] : kSpellings)
+    for (std::size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at + std::strlen(to)))
+      sql.replace(at, std::strlen(from), to);
+  return sql;
+}
+
+class PostgresSource final : public Source {
  public:
-  Query(sqlite3* db, const std::string& sql) { ok_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) == SQLITE_OK; }
-  ~Query() { sqlite3_finalize(s_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  bool ok() const { return ok_; }
-  // Binds a named parameter if the statement uses it.
-  void bind(const char* name, const std::string& v) {
-    if (int i = sqlite3_bind_parameter_index(s_, name); i > 0)
-      sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  ~PostgresSource() override {
+    if (db_.ok()) db_.exec("COMMIT");
   }
-  int step() { return sqlite3_step(s_); }
-  std::int64_t integer(int i) { return sqlite3_column_int64(s_, i); }
-  std::string text(int i) {
-    auto* t = sqlite3_column_text(s_, i);
-    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  std::string open(const std::string& uri) override {
+    auto opened = pg::Connection::open(uri, "cds-report");
+    if (auto* err = std::get_if<std::string>(&opened)) return *err;
+    db_ = std::move(std::get<pg::Connection>(opened));
+    auto version = db_.exec("SELECT version FROM audit_schema");
+    if (!version.ok() || version.rows() != 1) return "the PostgreSQL database is not a CDS audit database";
+    // One snapshot for every table, however much the replicas write meanwhile.
+    if (auto r = db_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) return r.error();
+    return {};
+  }
+  std::variant<Rows, std::string> query(const std::string& sql, const Params& params) override {
+    // Every report query starts with kCommon, which uses all three parameters.
+    auto r = db_.exec(postgres_dialect(sql), {params.from, params.to_excl, params.tenant});
+    if (!r.ok()) return r.error();
+    Rows rows(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row)
+      for (int col = 0; col < r.columns(); ++col) rows[row].push_back(r.null(row, col) ? std::string() : r.text(row, col));
+    return rows;
   }
 
  private:
-  sqlite3_stmt* s_ = nullptr;
-  bool ok_ = false;
+  pg::Connection db_;
 };
 
 // The invocations in the report (:from inclusive, :to_excl the day after `to`), and the cards
@@ -121,7 +201,8 @@ const std::vector<TableSpec>& specs() {
       {kTables[0], "Invocations per hook and day", "Every recorded invocation, by its outcome (UTC days).",
        {"day", "hook", "invocations", "ok", "incomplete", "rejected"}, "ssiiii",
        R"sql(SELECT substr(received_at, 1, 10) AS day, hook, COUNT(*),
-                    SUM(outcome = 'ok'), SUM(outcome = 'incomplete'), SUM(outcome = 'rejected')
+                    COUNT(CASE WHEN outcome = 'ok' THEN 1 END), COUNT(CASE WHEN outcome = 'incomplete' THEN 1 END),
+                    COUNT(CASE WHEN outcome = 'rejected' THEN 1 END)
              FROM inv GROUP BY day, hook ORDER BY day, hook)sql"},
       {kTables[1], "Flagged orders per month",
        "Distinct draft orders that triggered a donor-derived-product or single-shot-cell-injection card.",
@@ -138,8 +219,8 @@ const std::vector<TableSpec>& specs() {
       {kTables[2], "Card outcomes per rule",
        "A card is accepted if any feedback accepted it, else overridden if any feedback overrode it.",
        {"rule", "cards", "accepted", "overridden", "no_feedback"}, "siiii",
-       R"sql(SELECT r.rule_id, COUNT(co.uuid), COALESCE(SUM(co.outcome = 'accepted'), 0),
-                    COALESCE(SUM(co.outcome = 'overridden'), 0), COALESCE(SUM(co.outcome = 'none'), 0)
+       R"sql(SELECT r.rule_id, COUNT(co.uuid), COUNT(CASE WHEN co.outcome = 'accepted' THEN 1 END),
+                    COUNT(CASE WHEN co.outcome = 'overridden' THEN 1 END), COUNT(CASE WHEN co.outcome = 'none' THEN 1 END)
              FROM (SELECT rule_id FROM known_rule UNION SELECT rule_id FROM co) r
              LEFT JOIN co ON co.rule_id = r.rule_id
              GROUP BY r.rule_id ORDER BY r.rule_id)sql"},
@@ -150,7 +231,8 @@ const std::vector<TableSpec>& specs() {
              GROUP BY rule_id, code ORDER BY rule_id, n DESC, code)sql"},
       {kTables[4], "Card outcomes per ordering user", "Cards by the user of the invocation that received them.",
        {"user_id", "cards", "accepted", "overridden", "no_feedback"}, "siiii",
-       R"sql(SELECT user_id, COUNT(*), SUM(outcome = 'accepted'), SUM(outcome = 'overridden'), SUM(outcome = 'none')
+       R"sql(SELECT user_id, COUNT(*), COUNT(CASE WHEN outcome = 'accepted' THEN 1 END),
+                    COUNT(CASE WHEN outcome = 'overridden' THEN 1 END), COUNT(CASE WHEN outcome = 'none' THEN 1 END)
              FROM co GROUP BY user_id ORDER BY user_id)sql"},
       {kTables[5], "Orders signed after a critical card without an accepted suggestion",
        "The follow-up list: order-sign invocations that returned a critical card no feedback accepted. "
@@ -199,47 +281,29 @@ std::variant<ReportData, std::string> query_report(const std::filesystem::path& 
   if (!from || !to) return std::string("report dates must be YYYY-MM-DD");
   const std::string to_excl = format_day(*to + std::chrono::days{1});
 
-  Connection conn;
-  if (auto err = conn.open(db); !err.empty()) return err;
-  {
-    Query v(conn.get(), "PRAGMA user_version");
-    if (!v.ok() || v.step() != SQLITE_ROW) return "cannot read audit database " + db.string() + ": " + conn.error();
-    if (v.integer(0) < 1) return db.string() + " is not a CDS audit database";
-  }
-  // One snapshot for every table, however much the service writes meanwhile.
-  if (!conn.exec("BEGIN")) return "cannot read audit database " + db.string() + ": " + conn.error();
-  struct EndTransaction {
-    Connection& c;
-    ~EndTransaction() { c.exec("COMMIT"); }
-  } end{conn};
-
-  auto prepare = [&](const std::string& select) {
-    auto q = std::make_unique<Query>(conn.get(), std::string(kCommon) + select);
-    q->bind(":from", req.from);
-    q->bind(":to_excl", to_excl);
-    q->bind(":tenant", req.tenant);
-    return q;
-  };
+  std::unique_ptr<Source> source;
+  if (is_postgres_uri(db.string())) source = std::make_unique<PostgresSource>();
+  else source = std::make_unique<SqliteSource>();
+  if (auto err = source->open(db.string()); !err.empty()) return err;
+  const Params params{req.from, to_excl, req.tenant};
 
   ReportData data;
   for (const TableSpec& spec : specs()) {
     ReportTable t{spec.name, spec.title, spec.description, spec.columns, {}};
-    auto q = prepare(spec.sql);
-    if (!q->ok()) return "audit database query failed (" + std::string(spec.name) + "): " + conn.error();
-    int rc;
-    while ((rc = q->step()) == SQLITE_ROW) {
+    auto rows = source->query(std::string(kCommon) + spec.sql, params);
+    if (auto* err = std::get_if<std::string>(&rows))
+      return "audit database query failed (" + std::string(spec.name) + "): " + *err;
+    for (const auto& cells : std::get<Rows>(rows)) {
       std::vector<ReportCell> row;
       for (std::size_t i = 0; i < spec.kinds.size(); ++i) {
-        const int col = static_cast<int>(i);
         switch (spec.kinds[i]) {
-          case 'i': row.emplace_back(q->integer(col)); break;
-          case 'l': row.emplace_back(parse_json_list(q->text(col))); break;
-          default: row.emplace_back(q->text(col));
+          case 'i': row.emplace_back(cells[i].empty() ? std::int64_t{0} : std::stoll(cells[i])); break;
+          case 'l': row.emplace_back(parse_json_list(cells[i])); break;
+          default: row.emplace_back(cells[i]);
         }
       }
       t.rows.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) return "audit database query failed (" + std::string(spec.name) + "): " + conn.error();
     data.tables.push_back(std::move(t));
   }
   // Override reason displays (from the rules data, when given); else the code.
@@ -249,15 +313,18 @@ std::variant<ReportData, std::string> query_report(const std::filesystem::path& 
     row[2] = it != req.reason_displays.end() ? it->second : code.empty() ? std::string("(no reason given)") : code;
   }
 
-  auto totals = prepare(R"sql(
-      SELECT (SELECT COUNT(*) FROM inv), COUNT(*), COALESCE(SUM(outcome = 'accepted'), 0),
-             COALESCE(SUM(indicator = 'critical'), 0),
-             COALESCE(SUM(indicator = 'critical' AND hook = 'order-sign'), 0),
-             COALESCE(SUM(indicator = 'critical' AND hook = 'order-sign' AND outcome = 'accepted'), 0)
-      FROM co)sql");
-  if (!totals->ok() || totals->step() != SQLITE_ROW) return "audit database query failed (totals): " + conn.error();
-  data.totals = ReportTotals{totals->integer(0), totals->integer(1), totals->integer(2),
-                             totals->integer(3), totals->integer(4), totals->integer(5)};
+  auto totals = source->query(std::string(kCommon) + R"sql(
+      SELECT (SELECT COUNT(*) FROM inv), COUNT(*), COUNT(CASE WHEN outcome = 'accepted' THEN 1 END),
+             COUNT(CASE WHEN indicator = 'critical' THEN 1 END),
+             COUNT(CASE WHEN indicator = 'critical' AND hook = 'order-sign' THEN 1 END),
+             COUNT(CASE WHEN indicator = 'critical' AND hook = 'order-sign' AND outcome = 'accepted' THEN 1 END)
+      FROM co)sql",
+                              params);
+  if (auto* err = std::get_if<std::string>(&totals)) return "audit database query failed (totals): " + *err;
+  const auto& t = std::get<Rows>(totals);
+  if (t.size() != 1) return std::string("audit database query failed (totals): no row");
+  auto n = [&](int i) { return t[0][i].empty() ? std::int64_t{0} : std::stoll(t[0][i]); };
+  data.totals = ReportTotals{n(0), n(1), n(2), n(3), n(4), n(5)};
   return data;
 }
 

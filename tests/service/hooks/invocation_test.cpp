@@ -292,6 +292,13 @@ TEST(Invocation, MetricsEndpointIsPrometheusTextAndRefusesPost) {
   EXPECT_EQ(m.at("cds_audit_commits_total"), 1);
   EXPECT_EQ(m.at("cds_audit_checkpoints_total"), 0);  // one record is far below the threshold
   EXPECT_EQ(m.at("cds_auth_failures_total"), 0);
+  // For dashboards and autoscalers: latency per service and status, cards by rule, the audit.
+  EXPECT_EQ(m.at("cds_request_duration_seconds_count{service=\"knee-oa-order-sign\",status=\"200\"}"), 1);
+  EXPECT_EQ(m.at("cds_request_duration_seconds_bucket{service=\"knee-oa-order-sign\",status=\"200\",le=\"+Inf\"}"), 1);
+  EXPECT_EQ(m.at("cds_cards_total{rule=\"donor-derived-product\",indicator=\"critical\"}"), 1);
+  EXPECT_EQ(m.at("cds_cards_total{rule=\"whole-joint-plan\",indicator=\"info\"}"), 1);
+  EXPECT_EQ(m.at("cds_audit_commit_seconds_count"), 1);
+  EXPECT_EQ(m.at("cds_audit_queue_depth"), 0);
   EXPECT_EQ(client.post("/metrics", "{}").result_int(), 405);
 }
 

@@ -9,6 +9,16 @@
 
 namespace cds {
 
+// A JWT's single use: (iss, jti), remembered until `expires_unix` (its exp plus the clock
+// skew; seconds since 1970). A shared store claims it in the same commit as the record that
+// carries it, so a token accepted by one replica is refused by every other. Empty when
+// authentication is off.
+struct TokenUse {
+  std::string iss, jti;
+  std::int64_t expires_unix = 0;
+  bool empty() const noexcept { return jti.empty(); }
+};
+
 struct InvocationRecord {
   std::string received_at;  // ISO 8601 UTC, milliseconds
   std::string hook, service_id, hook_instance;
@@ -25,6 +35,7 @@ struct InvocationRecord {
   // Malformed FHIR elements dropped before the rules ran: where ("context.draftOrders:
   // Bundle.entry[0].resource.ServiceRequest.reasonCode"), never the value.
   std::vector<std::string> data_issues;
+  TokenUse token;  // not a column: claimed in the same commit by a shared store
 };
 
 struct FeedbackRecord {
@@ -37,6 +48,7 @@ struct FeedbackRecord {
   bool has_user_comment = false;  // the comment itself is free text: not stored
   std::string outcome_timestamp;
   std::string jwt_iss, jwt_sub, tenant;
+  TokenUse token;  // the request's token (the same on every item of one request)
 };
 
 // What feedback validation needs to know about an issued card.

@@ -29,6 +29,7 @@ class SqliteAuditStore final : public AuditStore {
   void submit(Record record, Done done) override;
   std::optional<IssuedCard> find_card(const std::string& uuid) override;
   std::uint64_t checkpoints() const noexcept override;
+  std::size_t queue_depth() const override;
 
  private:
   struct Writer;  // the writer connection's prepared statements
@@ -53,7 +54,7 @@ class SqliteAuditStore final : public AuditStore {
   sqlite3* reader_;
   std::unique_ptr<detail::WalCheckpointer> checkpointer_;
   std::mutex reader_mutex_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;

@@ -83,6 +83,7 @@ class MemoryReplayCache final : public ReplayCache {
 
 struct Principal {
   std::string iss, sub, tenant, jti;
+  std::int64_t jti_expires_unix = 0;  // until when the jti must be remembered (exp + skew)
   const TrustedIssuer* issuer = nullptr;
 };
 
