@@ -17,7 +17,8 @@ std::string rule_of(const json::value& card) {
 
 std::vector<std::string> rules_of(const Response& res) {
   std::vector<std::string> out;
-  for (const auto& c : parse_json(res.body()).at("cards").as_array()) out.push_back(rule_of(c));
+  const json::value body = parse_json(res.body());  // alive for the loop (a temporary would not be)
+  for (const auto& c : body.at("cards").as_array()) out.push_back(rule_of(c));
   std::sort(out.begin(), out.end());
   return out;
 }
