@@ -39,8 +39,10 @@
 #                reached earlier in the same run (wrk, bench/wrk/order-sign.lua's BENCH_RATE pacing)
 #   base-VARIANT (e.g. base-plain, base-tls) VARIANT with the binaries of BASE_BUILD_DIR, a Release
 #                build of another commit (A/B in one run: the ES384 gain of Nettle was measured so)
-#   plain-pg     reserved for the PostgreSQL audit backend: plain with --audit-db "$PG_AUDIT_URI"
-#                (a postgresql:// URI), once the service accepts one; compare with plain
+#   plain-pg, plain-rs384-pg  plain / plain-rs384 with the audit on PostgreSQL (--audit-db
+#                "$PG_AUDIT_URI"; unset, a throw-away local cluster is started with
+#                tests/pg/pg_cluster.sh: fsync=on, its data on the same disk): throughput and p99
+#                against the SQLite variants of the same run; the cluster's CPU is reported too
 #   plain-shm-rs384  (not in the default list) plain-rs384 with the audit on tmpfs: the audit's
 #                durability cost where verification does not hide it
 #   plain-c1, plain-shm-c1, plain-rs384-c1, tls-c1, tls-shm-c1 (not in the default list)
@@ -62,7 +64,7 @@
 # service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf),
 # BENCH_BUILD_DIR (default build-bench: the build whose binaries run; with --skip-build, a build
 # of another commit for an A/B comparison), BASE_BUILD_DIR (the build the base-* variants run),
-# PG_AUDIT_URI (the plain-pg variant's audit database).
+# PG_AUDIT_URI (the *-pg variants' audit database; default: a throw-away local cluster).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -146,6 +148,7 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null || true
   done
   rm -rf /dev/shm/cds-load-"$(basename "$work")" "$build/bench-audit"
+  [ -d "$work/pg" ] && bash "$root/tests/pg/pg_cluster.sh" stop "$work/pg" >/dev/null 2>&1
   if [ "$KEEP" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -183,6 +186,31 @@ cat >"$work/config-noauth.json" <<JSON
   "auth": { "enabled": false }
 }
 JSON
+
+# The *-pg variants' database: the one given, else a throw-away local cluster for this run.
+pg_user=""
+if [[ " $VARIANTS ${CALLGRIND_VARIANTS:-} " == *-pg[\ -]* ]] && [ -z "${PG_AUDIT_URI:-}" ]; then
+  command -v psql >/dev/null || die "the -pg variants need PostgreSQL (deploy/install-deps.sh installs it)"
+  bash "$root/tests/pg/pg_cluster.sh" start "$work/pg" >/dev/null
+  PG_AUDIT_URI=$(cat "$work/pg/uri")
+  pg_user=$(stat -c %U "$(cat "$work/pg/cluster")/data")
+fi
+if [[ " $VARIANTS ${CALLGRIND_VARIANTS:-} " == *-pg[\ -]* ]]; then
+  # PostgreSQL keeps no key: the pseudonym key every replica shares comes from a file.
+  head -c 32 /dev/urandom >"$work/pseudonym.key"
+  sed 's|"audit": { "db": "audit/audit.db" }|"audit": { "db": "audit/audit.db", "pseudonym_key_file": "pseudonym.key" }|' \
+    "$work/config.json" >"$work/config-pg.json"
+  grep -q pseudonym_key_file "$work/config-pg.json" || die "config-pg.json: no pseudonym key"
+  log "PostgreSQL audit: ${pg_user:+a throw-away cluster, }$PG_AUDIT_URI"
+fi
+pg_count() { psql -X -A -t -q "$PG_AUDIT_URI" -c "select count(*) from invocation where http_status = 200" 2>/dev/null || echo 0; }
+# CPU ticks of the local cluster's server processes (0 when the database is elsewhere).
+pg_ticks() {
+  local p t=0
+  [ -n "$pg_user" ] || { echo 0; return; }
+  for p in $(pgrep -u "$pg_user" postgres); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
 
 # ---------------------------------------------------------------- 4. tokens
 declare -A pool_minted pool_size
@@ -229,7 +257,7 @@ start_service() {
   svc_scheme=https
   case "$kind" in plain*) flags+=(--no-tls); svc_scheme=http ;; esac
   case "$kind" in *noauth*) config=$work/config-noauth.json ;; esac
-  case "$kind" in *-pg*) audit_db=${PG_AUDIT_URI:?"the plain-pg variant needs PG_AUDIT_URI (postgresql://...)"} ;; esac
+  case "$kind" in *-pg*) audit_db=$PG_AUDIT_URI config=$work/config-pg.json ;; esac
   case "$variant" in base-*) service=${BASE_SERVICE:?"base-* variants need BASE_BUILD_DIR"} ;; esac
   : >"$work/service-$variant.log"
   t0=$(now_ns)
@@ -494,6 +522,8 @@ run_service_variant() {
     log "$name: ready in ${startup_ms} ms on $svc_scheme://127.0.0.1:$svc_port; wrk -t$WRK_T -c$WRK_C -d${DURATION}s${rate:+, paced at $rate req/s}"
     local cpu0 cpu1 rss_kb
     cpu0=$(cpu_ticks "$svc_pid")
+    local pg_audited0="" pg_cpu0=0 pg_cpu1=0
+    case "$variant" in *-pg*) pg_audited0=$(pg_count); pg_cpu0=$(pg_ticks) ;; esac
     local written0 written1
     written0=$(written_bytes "$svc_pid")
     local perf_pid=""
@@ -507,6 +537,7 @@ run_service_variant() {
     WRK_RATE=$rate run_wrk "$name" "$svc_scheme://127.0.0.1:$svc_port$SERVICE_PATH" BENCH_BODY="$BODY" \
       BENCH_TOKENS="$work/tokens-$alg.txt" BENCH_PATH="$SERVICE_PATH" BENCH_REUSE_TOKENS="$reuse"
     cpu1=$(cpu_ticks "$svc_pid")
+    pg_cpu1=$(pg_ticks)
     written1=$(written_bytes "$svc_pid")
     rss_kb=$(peak_rss_kb "$svc_pid")
     # Group commit at work: audit records per transaction (one fsync each), from /metrics.
@@ -530,7 +561,12 @@ run_service_variant() {
     break
   done
   local audited="-"
-  if command -v sqlite3 >/dev/null; then
+  if [ -n "$pg_audited0" ]; then  # the database outlives the run: count what this run added
+    sleep 0.2
+    audited=$(( $(pg_count) - pg_audited0 ))
+    [ -n "$pg_user" ] && log "$name: PostgreSQL server CPU $(awk -v t="$((pg_cpu1 - pg_cpu0))" -v hz="$TICKS" \
+      -v n="$(get "$name" requests)" 'BEGIN {printf "%.3f ms per request", (n > 0 ? 1000 * t / hz / n : 0)}')"
+  elif command -v sqlite3 >/dev/null; then
     audited=$(sqlite3 "$audit_dir/audit.db" "select count(*) from invocation where http_status = 200" 2>/dev/null || echo "?")
   fi
   rps=$(get "$name" rps)
@@ -568,7 +604,7 @@ for round in $(seq 1 "$REPEAT"); do
       ceiling) run_ceiling ;;
       syscalls) run_syscalls ;;
       plain | plain-shm | tls | plain-rs384 | plain-shm-rs384 | tls-rs384 | plain-c1 | plain-shm-c1 | plain-rs384-c1 | tls-c1 | \
-      tls-shm-c1 | plain-noauth | plain-noauth-c1 | tls-noauth | plain-pg | *-paced | base-*)
+      tls-shm-c1 | plain-noauth | plain-noauth-c1 | tls-noauth | plain-pg | plain-rs384-pg | *-paced | base-*)
         run_service_variant "$v" "$name"
         unset WRK_T WRK_C ;;
       *) die "unknown variant $v" ;;
