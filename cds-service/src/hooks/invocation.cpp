@@ -8,6 +8,7 @@
 #include "cds/hooks/prefetch.hpp"
 #include "cds/hooks/services.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -21,13 +22,30 @@ namespace json = boost::json;
 
 namespace {
 
-// A fresh seed per invocation: card uuids are derived from it (the rules stay pure).
-std::string random_seed() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
+// A fresh seed per invocation: card uuids are derived from it (the rules stay pure). Each I/O
+// thread draws its seeds from a pool of 4 KiB that RAND_bytes refills: OpenSSL checks its
+// process id on every call (a getpid system call per answer), and the service never forks.
+// Empty when OpenSSL has no randomness to give.
+std::optional<std::string> random_seed() {
+  constexpr std::size_t kSeedBytes = 16, kPoolBytes = 4096;
+  struct Pool {
+    unsigned char bytes[kPoolBytes];
+    std::size_t used = kPoolBytes;
+  };
+  thread_local Pool pool;
+  if (pool.used + kSeedBytes > kPoolBytes) {
+    if (RAND_bytes(pool.bytes, static_cast<int>(kPoolBytes)) != 1) return std::nullopt;
+    pool.used = 0;
+  }
+  const unsigned char* bytes = pool.bytes + pool.used;
+  pool.used += kSeedBytes;
   static constexpr char hex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char b : bytes) s += hex[b >> 4], s += hex[b & 15];
+  std::string s(2 * kSeedBytes, '0');
+  for (std::size_t i = 0; i < kSeedBytes; ++i) {
+    s[2 * i] = hex[bytes[i] >> 4];
+    s[2 * i + 1] = hex[bytes[i] & 15];
+  }
+  OPENSSL_cleanse(const_cast<unsigned char*>(bytes), kSeedBytes);  // a seed is handed out once
   return s;
 }
 
@@ -165,11 +183,16 @@ void App::evaluate(std::shared_ptr<Invocation> inv) {
   hook.input.unavailable = hook.unavailable;
   auto rules = rules_.current();
   inv->record.rules_version = rules::version_of(*rules);
-  const std::string seed = random_seed();
+  const auto seed = random_seed();
+  if (!seed) {
+    log_repeated(LogLevel::error, "no randomness", "no randomness for card ids (RAND_bytes failed)");
+    return finish(inv, json_response(503, error_body({503, "the service cannot generate card ids just now"}), inv->request),
+                  "rejected");
+  }
   rules::EvalOptions options;
   options.now = std::chrono::floor<std::chrono::seconds>(inv->received);
   options.issued_at = std::chrono::floor<std::chrono::milliseconds>(inv->received);
-  options.uuid_seed = seed;
+  options.uuid_seed = *seed;
   options.base_url = base_url_;
   rules::Evaluation eval;
   try {
