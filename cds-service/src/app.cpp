@@ -175,6 +175,8 @@ void App::handle(HttpRequest&& req, Respond respond) {
             "# TYPE cds_connections_max gauge\ncds_connections_max " + std::to_string(conn.max.load()) + "\n";
     line(text, "cds_connections_refused_total", "connections closed at once: over the cap with none idle, over the per-IP cap, or draining", conn.refused.load());
     line(text, "cds_connections_evicted_total", "idle connections closed to make room for a new one", conn.evicted.load());
+    line(text, "cds_connections_timed_out_total",
+         "connections closed for exceeding a time-out (handshake, header, body, write or idle)", conn.timed_out.load());
     line(text, "cds_accept_pauses_total", "pauses in accepting because the process was out of file descriptors", conn.accept_pauses.load());
     text += "# HELP cds_audit_queue_depth audit records waiting for the writer\n# TYPE cds_audit_queue_depth gauge\n";
     text += "cds_audit_queue_depth " + std::to_string(audit_.queue_depth()) + "\n";

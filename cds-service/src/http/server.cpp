@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -26,7 +27,9 @@ namespace cds {
 namespace detail {
 
 bool is_routine(const beast::error_code& ec) noexcept {
+  // bad_descriptor: a step started just after its connection was timed out or evicted.
   return ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
+         ec == net::error::bad_descriptor ||
          ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == ssl::error::stream_truncated ||
          ec == http::error::end_of_stream || ec == http::error::partial_message;
 }
@@ -48,9 +51,11 @@ void log_connection_error(std::string_view where, const beast::error_code& ec) {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   using TlsSource = std::function<std::shared_ptr<ssl::context>()>;  // null function: plain HTTP
-  Listener(std::span<const std::unique_ptr<net::io_context>> contexts, tcp::acceptor acceptor, TlsSource tls,
-           std::shared_ptr<App> app, std::shared_ptr<ConnectionTable> table)
+  // deadlines[i] enforces the time-outs of the connections on contexts[i].
+  Listener(std::span<const std::unique_ptr<net::io_context>> contexts, std::span<const std::shared_ptr<Deadlines>> deadlines,
+           tcp::acceptor acceptor, TlsSource tls, std::shared_ptr<App> app, std::shared_ptr<ConnectionTable> table)
       : contexts_(contexts),
+        deadlines_(deadlines),
         acceptor_(std::move(acceptor)),
         pause_timer_(acceptor_.get_executor()),
         tls_(std::move(tls)),
@@ -71,16 +76,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   void do_accept() {
     if (!acceptor_.is_open()) return;
-    net::io_context& next = *contexts_[next_++ % contexts_.size()];  // only the acceptor's thread counts
-    acceptor_.async_accept(next, [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
-      self->on_accept(ec, std::move(s));
+    const std::size_t i = next_++ % contexts_.size();  // only the acceptor's thread counts
+    acceptor_.async_accept(*contexts_[i], [self = shared_from_this(), i](beast::error_code ec, tcp::socket s) {
+      self->on_accept(ec, std::move(s), i);
     });
   }
   static bool out_of_descriptors(const beast::error_code& ec) {
     return ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
            ec == net::error::no_buffer_space || ec == net::error::no_memory;
   }
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, tcp::socket socket, std::size_t context) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // closed: shutting down
     if (ec && out_of_descriptors(ec)) {
       if (pause_.count() == 0) {
@@ -114,8 +119,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
       const auto peer = socket.remote_endpoint(ignored);
       if (auto ticket = table_->admit(peer.address().to_string())) {
         socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers: don't wait for Nagle
-        if (tls_) std::make_shared<SslSession>(std::move(socket), tls_(), app_, std::move(ticket))->run();
-        else std::make_shared<PlainSession>(std::move(socket), app_, std::move(ticket))->run();
+        if (tls_) std::make_shared<SslSession>(std::move(socket), tls_(), app_, std::move(ticket))->run(deadlines_[context]);
+        else std::make_shared<PlainSession>(std::move(socket), app_, std::move(ticket))->run(deadlines_[context]);
       } else {
         socket.close(ignored);
         log_repeated(LogLevel::warning, "connection refused",
@@ -128,6 +133,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   std::span<const std::unique_ptr<net::io_context>> contexts_;
+  std::span<const std::shared_ptr<Deadlines>> deadlines_;
   std::size_t next_ = 0;
   tcp::acceptor acceptor_;
   net::steady_timer pause_timer_;
@@ -174,6 +180,7 @@ struct Server::Impl {
   // One io_context per I/O thread, each run by that thread alone (concurrency hint 1). The
   // first also runs the acceptor, signals and the FHIR client.
   std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<std::shared_ptr<Deadlines>> deadlines;  // one per context: its connections' time-outs
   std::shared_ptr<ssl::context> tls;  // guarded by tls_mutex: swapped on reload
   std::mutex tls_mutex;
   std::unique_ptr<RulesStore> rules;
@@ -285,8 +292,11 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(Config config)
                                "fetches; a flood may make accept() fail (it then pauses)");
   impl->connections = std::make_shared<ConnectionTable>(max_connections, c.limits.max_connections_per_ip,
                                                         impl->app->connection_counters());
-  impl->listener = std::make_shared<Listener>(impl->contexts, std::move(acceptor), std::move(tls_source), impl->app,
-                                              impl->connections);
+  const auto sweep = Deadlines::interval_for(std::min({c.limits.header_timeout, c.limits.body_timeout, c.limits.idle_timeout}));
+  for (auto& context : impl->contexts)
+    impl->deadlines.push_back(std::make_shared<Deadlines>(*context, sweep, impl->app->connection_counters()));
+  impl->listener = std::make_shared<Listener>(impl->contexts, impl->deadlines, std::move(acceptor), std::move(tls_source),
+                                              impl->app, impl->connections);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -312,6 +322,7 @@ std::string raise_open_file_limit() {
 
 void Server::start() {
   for (auto& c : impl_->contexts) impl_->work.emplace_back(c->get_executor());
+  for (auto& d : impl_->deadlines) d->start();
   impl_->listener->run();
   for (auto& c : impl_->contexts) impl_->workers.emplace_back([ioc = c.get()] { ioc->run(); });
 }

@@ -6,9 +6,12 @@
 // in the read buffer, which keeps responses ordered without a queue. Each session holds its
 // ConnectionTable ticket and tells it when it waits for a request (idle: it may be closed to
 // make room for a new connection, or at shutdown) and when it is busy with one (never closed).
+// Each step that waits on the client has a deadline, which its thread's Deadlines enforces
+// (http/deadlines.hpp): no timer is armed per request.
 #include "cds/app.hpp"
 #include "cds/http/helpers.hpp"
 #include "http/connections.hpp"
+#include "http/deadlines.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -40,7 +43,7 @@ bool is_routine(const beast::error_code& ec) noexcept;
 void log_connection_error(std::string_view where, const beast::error_code& ec);
 
 template <class Derived>
-class HttpSession {
+class HttpSession : public Timed {
  public:
   HttpSession(std::shared_ptr<App> app, std::shared_ptr<ConnectionTable::Ticket> ticket)
       : app_(std::move(app)), limits_(app_->config().limits), ticket_(std::move(ticket)) {}
@@ -58,6 +61,14 @@ class HttpSession {
     });
   }
 
+  // On the connection's own thread, before its first step: its deadlines are enforced from now.
+  void watch_deadlines(Deadlines& deadlines) { deadlines.watch(std::weak_ptr<Timed>(self())); }
+
+  void time_out() override {
+    beast::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+
   void do_wait_request() {
     if (buffer_.size() > 0) {  // a pipelined request is already here
       if (!ticket_->busy()) return derived().do_eof();
@@ -67,7 +78,7 @@ class HttpSession {
     if (!ticket_->idle()) return derived().do_eof();
     // An idle keep-alive connection keeps only a small buffer, whatever its last body took.
     if (buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();
-    lowest().expires_after(limits_.idle_timeout);
+    deadline_in(limits_.idle_timeout);
     derived().stream().async_read_some(buffer_.prepare(kFirstRead), [self = self()](beast::error_code ec, std::size_t n) {
       self->on_first_bytes(ec, n);
     });
@@ -84,7 +95,7 @@ class HttpSession {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser_->body_limit(limits_.max_body_bytes);
-    lowest().expires_after(limits_.header_timeout);
+    deadline_in(limits_.header_timeout);
     http::async_read_header(derived().stream(), buffer_, *parser_,
                             [self = self()](beast::error_code ec, std::size_t) { self->on_read_header(ec); });
   }
@@ -98,7 +109,7 @@ class HttpSession {
     // reading the header (http::error::body_limit -> 413 in on_read_error), before any body byte.
     if (boost::beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
       continue_.emplace(http::status::continue_, req.version());
-      lowest().expires_after(limits_.body_timeout);
+      deadline_in(limits_.body_timeout);
       return http::async_write(derived().stream(), *continue_,
                                [self = self()](beast::error_code e, std::size_t) {
                                  self->continue_.reset();
@@ -115,14 +126,14 @@ class HttpSession {
     // timer re-arm and reactor wake-up. One allocation of up to kBodyReadChunk instead.
     if (auto remaining = parser_->content_length_remaining())
       buffer_.reserve(buffer_.size() + static_cast<std::size_t>(std::min<std::uint64_t>(*remaining, kBodyReadChunk)));
-    lowest().expires_after(limits_.body_timeout);
+    deadline_in(limits_.body_timeout);
     http::async_read(derived().stream(), buffer_, *parser_,
                      [self = self()](beast::error_code ec, std::size_t) { self->on_read_body(ec); });
   }
 
   void on_read_body(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    lowest().expires_never();
+    no_deadline();  // answering is the service's time, not the client's
     app_->handle(parser_->release(), [self = self()](HttpResponse&& res) {
       // The App may answer from the audit writer thread: come back to this connection's strand.
       net::post(self->derived().stream().get_executor(),
@@ -133,7 +144,7 @@ class HttpSession {
   void do_write(HttpResponse&& res) {
     response_ = std::move(res);
     close_after_write_ = !response_->keep_alive();
-    lowest().expires_after(limits_.body_timeout);  // a client that never reads must not pin us
+    deadline_in(limits_.body_timeout);  // a client that never reads must not pin us
     http::async_write(derived().stream(), *response_,
                       [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
@@ -193,9 +204,12 @@ class PlainSession : public HttpSession<PlainSession>, public std::enable_shared
  public:
   PlainSession(tcp::socket&& socket, std::shared_ptr<App> app, std::shared_ptr<ConnectionTable::Ticket> ticket)
       : HttpSession(std::move(app), std::move(ticket)), stream_(std::move(socket)) {}
-  void run() {
+  void run(std::shared_ptr<Deadlines> deadlines) {
     register_closer();
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait_request(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), deadlines = std::move(deadlines)] {
+      self->watch_deadlines(*deadlines);
+      self->do_wait_request();
+    });
   }
   beast::tcp_stream& stream() { return stream_; }
   void do_eof() {
@@ -217,21 +231,24 @@ class SslSession : public HttpSession<SslSession>, public std::enable_shared_fro
         ctx_(std::move(ctx)),
         stream_(std::move(socket), *ctx_),
         handshake_timeout_(app->config().limits.header_timeout) {}
-  void run() {
+  void run(std::shared_ptr<Deadlines> deadlines) {
     register_closer();
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_handshake(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), deadlines = std::move(deadlines)] {
+      self->watch_deadlines(*deadlines);
+      self->do_handshake();
+    });
   }
   ssl::stream<beast::tcp_stream>& stream() { return stream_; }
 
   void do_handshake() {
-    beast::get_lowest_layer(stream_).expires_after(handshake_timeout_);
+    deadline_in(handshake_timeout_);
     stream_.async_handshake(ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return log_connection_error("tls handshake", ec);
       self->do_wait_request();
     });
   }
   void do_eof() {
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    deadline_in(std::chrono::seconds(5));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code ec) {
       if (ec) log_connection_error("tls shutdown", ec);
     });

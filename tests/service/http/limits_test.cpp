@@ -23,6 +23,18 @@ std::string json_of_size(std::size_t size) {
   return head + std::string(size - head.size() - tail.size(), 'x') + tail;
 }
 
+// cds_connections_timed_out_total from /metrics.
+std::uint64_t timed_out_total(Client& client) {
+  const std::string text = client.get("/metrics").body();
+  const std::string name = "\ncds_connections_timed_out_total ";
+  const auto at = text.find(name);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "cds_connections_timed_out_total missing from /metrics";
+    return 0;
+  }
+  return std::stoull(text.substr(at + name.size()));
+}
+
 void expect_still_serving(const TestServer& server) {
   Client fresh(server);
   EXPECT_EQ(fresh.get("/healthz").result_int(), 200) << "the server stopped serving new connections";
@@ -132,6 +144,8 @@ TEST(Limits, RequestStalledMidHeadersIsClosedAfterTheHeaderTimeout) {
   EXPECT_GE(elapsed, 250ms);
   EXPECT_LT(elapsed, 3s);
   expect_still_serving(server);
+  Client caller(server);
+  EXPECT_EQ(timed_out_total(caller), 1u);
 }
 
 TEST(Limits, RequestStalledMidBodyIsClosedAfterTheBodyTimeout) {
