@@ -24,6 +24,9 @@
 #                body read and dropped) with a static file of our response's size; the percentages
 #                are taken against it when it runs (it runs first in the default list)
 #   nginx        nginx serving that file to plain GETs: the bare physical limit, for reference
+#   nginx-post@RATE  nginx-post offered a constant RATE req/s: the test bed's own latency floor
+#                at the rate a paced service variant was offered (its p99 is the client's,
+#                the loopback's and the machine's, nginx needing 0.02 ms per answer)
 #   plain        cds-service --no-tls, ES384 tokens, audit DB on disk (build-bench/bench-audit/,
 #                synchronous=FULL; the script prints that filesystem's type)
 #   plain-shm    same, audit DB on /dev/shm (tmpfs: fsync costs nothing) ~ "audit off"
@@ -59,6 +62,8 @@
 # The service always audits; "audit off" is approximated by the tmpfs audit file.
 #
 # Environment: DURATION (default 15, seconds per wrk run), THREADS (2), CONNECTIONS (32),
+# PIN (SERVER_CPUS/CLIENT_CPUS: the service and nginx pinned apart from wrk, e.g. 1/0),
+# PACE_FRACTION (0.5: the -paced variants' rate as a fraction of the closed-loop maximum),
 # SERVICE_THREADS (2), ES384_RPS / RS384_RPS (token pool sizing guesses; a run that runs out of
 # tokens is repeated once with a pool sized from what it measured), PERF=1 (perf record the
 # service during each run into build-bench/bench-results/perf-VARIANT.data; needs linux-perf),
@@ -247,7 +252,14 @@ now_ns() { date +%s%N; }
 curl_b=(curl -s --max-time 2 --cacert "$work/certs/ca.crt")
 
 svc_pid="" svc_port="" svc_scheme="" startup_ms=""
-svc_wrap=()  # a command the service runs under (valgrind for the callgrind variant)
+# PIN=SERVER_CPUS/CLIENT_CPUS (e.g. 1/0): the service and nginx on the first CPU list, wrk on
+# the second (taskset), so that the client never takes the server's CPU (nor waits for it).
+pin_server=() pin_client=()
+if [ -n "${PIN:-}" ]; then
+  [[ "$PIN" == */* ]] || die "PIN is SERVER_CPUS/CLIENT_CPUS, e.g. 1/0"
+  pin_server=(taskset -c "${PIN%/*}") pin_client=(taskset -c "${PIN#*/}")
+fi
+svc_wrap=("${pin_server[@]}")  # the command the service runs under (also valgrind for callgrind)
 # start_service VARIANT AUDIT_DIR: starts cds-service, sets svc_pid, svc_port, startup_ms
 start_service() {
   local variant=$1 audit_dir=$2 flags=() t0 t1 code kind=${1#base-} service=$SERVICE config=$work/config.json
@@ -305,7 +317,7 @@ run_wrk() {
   local name=$1 url=$2; shift 2
   local t=${WRK_T:-$THREADS} c=${WRK_C:-$CONNECTIONS}
   env "$@" BENCH_THREADS="$t" BENCH_RATE="${WRK_RATE:-}" BENCH_REPORT="$work/report-$name" \
-    timeout $((DURATION + 60)) wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 5s --latency \
+    timeout $((DURATION + 60)) "${pin_client[@]}" wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 5s --latency \
     -s "$here/wrk/order-sign.lua" "$url" >"$work/wrk-$name.txt" 2>&1 || { cat "$work/wrk-$name.txt" >&2; die "wrk failed"; }
 }
 get() { sed -n "s/^$2=//p" "$work/report-$1"; }
@@ -350,9 +362,10 @@ run_startup() {
 # exactly what it sends the service (POST, the 43 KB body, a bearer token) and nginx reads the
 # body, discards it and answers with the same static file: same request and response bytes, so
 # the like-for-like baseline the percentages are taken against when it ran.
-run_nginx() {
-  local mode=$1 port name=nginx
+run_nginx() {  # run_nginx get|post [RATE]: RATE paces wrk at a constant RATE requests/s
+  local mode=$1 rate=${2:-} port name=nginx
   [ "$mode" = post ] && name=nginx-post
+  [ -n "$rate" ] && name="$name@$rate"
   port=$(free_port)
   mkdir -p "$work/nginx/logs"
   cat >"$work/nginx/nginx.conf" <<CONF
@@ -382,7 +395,7 @@ http {
 }
 CONF
   timeout 10 "$NGINX" -t -p "$work/nginx" -c "$work/nginx/nginx.conf" >/dev/null 2>&1 || die "nginx config test failed"
-  "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+  "${pin_server[@]}" "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
   local npid=$!
   pids+=("$npid")
   for _ in $(seq 1 500); do
@@ -394,8 +407,8 @@ CONF
   cpu0=$(for p in $procs; do cpu_ticks "$p"; done | awk '{s += $1} END {print s}')
   if [ "$mode" = post ]; then
     ensure_pool ES384 1000  # nginx ignores the token; the pool is reused so the bytes match
-    log "nginx baseline (POST, same request as the service): wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
-    run_wrk "$name" "http://127.0.0.1:$port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-ES384.txt" \
+    log "nginx baseline (POST, same request as the service): wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s${rate:+, paced at $rate req/s}"
+    WRK_RATE=$rate run_wrk "$name" "http://127.0.0.1:$port$SERVICE_PATH" BENCH_BODY="$BODY" BENCH_TOKENS="$work/tokens-ES384.txt" \
       BENCH_PATH="$SERVICE_PATH" BENCH_REUSE_TOKENS=1
   else
     log "nginx baseline (GET): wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on http://127.0.0.1:$port/order-sign.json"
@@ -406,7 +419,10 @@ CONF
   stop_pid "$npid"
   local rps pct="100%"
   rps=$(get "$name" rps)
-  if [ "$mode" = post ] || [ -z "$nginx_rps" ]; then
+  if [ -n "$rate" ]; then
+    pct=-
+    log "$name: offered $rate req/s, answered $rps req/s, p99 $(get "$name" p99_ms) ms, late sends $(get "$name" late_sends)"
+  elif [ "$mode" = post ] || [ -z "$nginx_rps" ]; then
     nginx_rps=$rps nginx_ref=$name
   else
     pct=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.1f%%", 100 * a / b}')
@@ -430,9 +446,9 @@ run_callgrind() {
     alg=$(alg_of "$v")
     profile="$work/callgrind-$v.out"
     ensure_pool "$alg" "$n"
-    svc_wrap=(valgrind --tool=callgrind "--callgrind-out-file=$profile")
+    svc_wrap=("${pin_server[@]}" valgrind --tool=callgrind "--callgrind-out-file=$profile")
     start_service "$v" "$work/audit-callgrind-$v"
-    svc_wrap=()
+    svc_wrap=("${pin_server[@]}")
     log "callgrind $v: ready in ${startup_ms} ms under valgrind; $n sequential order-signs"
     tls_args=()
     [ "$svc_scheme" = https ] && tls_args=(--cacert "$work/certs/ca.crt")
@@ -504,7 +520,7 @@ run_service_variant() {
   case "$variant" in
     *-paced)  # half of what the same variant reached closed-loop earlier in this run
       [ -n "${max_rps[${variant%-paced}]:-}" ] || die "$variant needs ${variant%-paced} earlier in the variant list"
-      rate=$(awk -v r="${max_rps[${variant%-paced}]}" 'BEGIN {printf "%d", r / 2}') ;;
+      rate=$(awk -v r="${max_rps[${variant%-paced}]}" -v f="${PACE_FRACTION:-0.5}" 'BEGIN {printf "%d", r * f}') ;;
   esac
   case "$variant" in
     *shm*) audit_dir="/dev/shm/cds-load-$(basename "$work")/$name" ;;
@@ -541,9 +557,11 @@ run_service_variant() {
     written1=$(written_bytes "$svc_pid")
     rss_kb=$(peak_rss_kb "$svc_pid")
     # Group commit at work: audit records per transaction (one fsync each), from /metrics.
-    per_commit=$("${curl_b[@]}" "$svc_scheme://127.0.0.1:$svc_port/metrics" |
-      awk '$1 == "cds_audit_records_total" {r = $2} $1 == "cds_audit_commits_total" {c = $2}
-           END {if (c > 0) printf "%.1f", r / c; else print "-"}')
+    # The service's /metrics after the run (its own latency histograms), kept with the results.
+    mkdir -p "$build/bench-results"
+    "${curl_b[@]}" "$svc_scheme://127.0.0.1:$svc_port/metrics" >"$build/bench-results/metrics-${name//#/-}.txt" || true
+    per_commit=$(awk '$1 == "cds_audit_records_total" {r = $2} $1 == "cds_audit_commits_total" {c = $2}
+           END {if (c > 0) printf "%.1f", r / c; else print "-"}' "$build/bench-results/metrics-${name//#/-}.txt")
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       local keep=() q
@@ -599,6 +617,7 @@ for round in $(seq 1 "$REPEAT"); do
     case "$v" in
       nginx) run_nginx get ;;
       nginx-post) run_nginx post ;;
+      nginx-post@*) run_nginx post "${v#nginx-post@}" ;;
       startup) run_startup ;;
       callgrind) run_callgrind ;;
       ceiling) run_ceiling ;;
