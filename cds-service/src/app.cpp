@@ -178,6 +178,16 @@ void App::handle(HttpRequest&& req, Respond respond) {
     line(text, "cds_connections_timed_out_total",
          "connections closed for exceeding a time-out (handshake, header, body, write or idle)", conn.timed_out.load());
     line(text, "cds_accept_pauses_total", "pauses in accepting because the process was out of file descriptors", conn.accept_pauses.load());
+    text += "# HELP cds_http_phase_seconds a request's time on its connection by phase: read (first byte to whole body), "
+            "service (to the answer, audit commit included), handback (answer waiting for its connection's thread), write\n"
+            "# TYPE cds_http_phase_seconds histogram\n";
+    for (std::size_t p = 0; p < PhaseTimes::kPhases; ++p) {
+      std::array<std::uint64_t, PhaseTimes::kBuckets.size() + 1> counts{};
+      for (std::size_t b = 0; b < counts.size(); ++b) counts[b] = conn.phases.counts[p][b].load(std::memory_order_relaxed);
+      text += histogram_lines("cds_http_phase_seconds", std::string("phase=\"") + PhaseTimes::kNames[p] + "\"",
+                              PhaseTimes::kBuckets, counts.data(),
+                              static_cast<double>(conn.phases.sum_ns[p].load(std::memory_order_relaxed)) / 1e9);
+    }
     text += "# HELP cds_audit_queue_depth audit records waiting for the writer\n# TYPE cds_audit_queue_depth gauge\n";
     text += "cds_audit_queue_depth " + std::to_string(audit_.queue_depth()) + "\n";
     text += "# HELP cds_audit_commit_seconds audit transaction time, BEGIN to COMMIT done\n"

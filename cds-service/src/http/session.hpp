@@ -92,6 +92,7 @@ class HttpSession : public Timed {
   }
 
   void do_read_header() {
+    read_started_ = Timed::Clock::now();  // the request's first bytes are here
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser_->body_limit(limits_.max_body_bytes);
@@ -134,14 +135,18 @@ class HttpSession : public Timed {
   void on_read_body(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     no_deadline();  // answering is the service's time, not the client's
+    read_done_ = Timed::Clock::now();
     app_->handle(parser_->release(), [self = self()](HttpResponse&& res) {
       // The App may answer from the audit writer thread: come back to this connection's strand.
-      net::post(self->derived().stream().get_executor(),
-                [self, res = std::move(res)]() mutable { self->do_write(std::move(res)); });
+      net::post(self->derived().stream().get_executor(), [self, res = std::move(res), ready = Timed::Clock::now()]() mutable {
+        self->answer_ready_ = ready;
+        self->do_write(std::move(res));
+      });
     });
   }
 
   void do_write(HttpResponse&& res) {
+    write_started_ = Timed::Clock::now();
     response_ = std::move(res);
     close_after_write_ = !response_->keep_alive();
     deadline_in(limits_.body_timeout);  // a client that never reads must not pin us
@@ -152,6 +157,14 @@ class HttpSession : public Timed {
   void on_write(beast::error_code ec) {
     response_.reset();
     if (ec) return on_stream_error("write", ec);
+    if (answer_ready_ != Timed::Clock::time_point{}) {  // answered by the App (not a session error)
+      PhaseTimes& phases = app_->connection_counters().phases;
+      phases.observe(PhaseTimes::read, read_done_ - read_started_);
+      phases.observe(PhaseTimes::service, answer_ready_ - read_done_);
+      phases.observe(PhaseTimes::handback, write_started_ - answer_ready_);
+      phases.observe(PhaseTimes::write, Timed::Clock::now() - write_started_);
+      answer_ready_ = {};
+    }
     if (close_after_write_) {
       ticket_->idle();  // answered: a shutdown no longer waits for this connection's TLS close
       return derived().do_eof();
@@ -198,6 +211,7 @@ class HttpSession : public Timed {
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<HttpResponse> response_;
   bool close_after_write_ = false;
+  Timed::Clock::time_point read_started_, read_done_, answer_ready_, write_started_;  // cds_http_phase_seconds
 };
 
 class PlainSession : public HttpSession<PlainSession>, public std::enable_shared_from_this<PlainSession> {

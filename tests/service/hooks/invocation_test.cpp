@@ -299,6 +299,13 @@ TEST(Invocation, MetricsEndpointIsPrometheusTextAndRefusesPost) {
   EXPECT_EQ(m.at("cds_cards_total{rule=\"whole-joint-plan\",indicator=\"info\"}"), 1);
   EXPECT_EQ(m.at("cds_audit_commit_seconds_count"), 1);
   EXPECT_EQ(m.at("cds_audit_queue_depth"), 0);
+  // Where the call's time went on its connection: each phase once (this /metrics answer is
+  // observed only once it is written, after its body was made).
+  for (const char* phase : {"read", "service", "handback", "write"}) {
+    SCOPED_TRACE(phase);
+    EXPECT_EQ(m.at(std::string("cds_http_phase_seconds_count{phase=\"") + phase + "\"}"), 1);
+    EXPECT_EQ(m.at(std::string("cds_http_phase_seconds_bucket{phase=\"") + phase + "\",le=\"+Inf\"}"), 1);
+  }
   EXPECT_EQ(client.post("/metrics", "{}").result_int(), 405);
 }
 
