@@ -9,6 +9,14 @@ std::chrono::milliseconds Deadlines::interval_for(std::chrono::milliseconds shor
   return std::clamp(shortest / 10, milliseconds(10), milliseconds(1000));
 }
 
+void Deadlines::watch(std::weak_ptr<Timed> connection) {
+  if (watched_.size() >= compact_at_) {
+    std::erase_if(watched_, [](const std::weak_ptr<Timed>& w) { return w.expired(); });
+    compact_at_ = std::max(kFirstCompaction, 2 * watched_.size());  // amortized: a pass per doubling
+  }
+  watched_.push_back(std::move(connection));
+}
+
 void Deadlines::schedule() {
   timer_.expires_after(interval_);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {

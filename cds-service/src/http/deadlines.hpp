@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -41,8 +42,11 @@ class Deadlines : public std::enable_shared_from_this<Deadlines> {
   Deadlines(boost::asio::io_context& ioc, std::chrono::milliseconds interval, ConnectionCounters& counters)
       : timer_(ioc), interval_(interval), counters_(counters) {}
 
-  // On this Deadlines' thread only. Connections are held weakly: a closed one drops out.
-  void watch(std::weak_ptr<Timed> connection) { watched_.push_back(std::move(connection)); }
+  // On this Deadlines' thread only. Connections are held weakly: a closed one drops out at the
+  // next sweep, or sooner when many connections come and go between sweeps (a weak reference
+  // keeps a closed session's memory, make_shared's single block, until it is dropped).
+  void watch(std::weak_ptr<Timed> connection);
+  std::size_t watched() const noexcept { return watched_.size(); }
   void start() { schedule(); }
 
   // The sweep interval for time-outs of these lengths: a tenth of the shortest, from 10 ms to 1 s.
@@ -56,6 +60,8 @@ class Deadlines : public std::enable_shared_from_this<Deadlines> {
   std::chrono::milliseconds interval_;
   ConnectionCounters& counters_;
   std::vector<std::weak_ptr<Timed>> watched_;
+  std::size_t compact_at_ = kFirstCompaction;
+  static constexpr std::size_t kFirstCompaction = 256;
 };
 
 }  // namespace cds::detail

@@ -80,6 +80,20 @@ TEST(Deadlines, ClosedConnectionsDropOutAndALaterStepGetsItsOwnDeadline) {
   EXPECT_EQ(counters.timed_out.load(), 2u);
 }
 
+TEST(Deadlines, ConnectionsThatComeAndGoBetweenSweepsDoNotPileUp) {
+  boost::asio::io_context ioc(1);
+  cds::ConnectionCounters counters;
+  Deadlines deadlines(ioc, 1000ms, counters);  // never started: no sweep runs
+  auto open = std::make_shared<FakeConnection>();
+  deadlines.watch(open);
+  for (int i = 0; i < 100'000; ++i) {
+    auto brief = std::make_shared<FakeConnection>();
+    deadlines.watch(brief);  // closed at once, as a flood of short connections would be
+  }
+  EXPECT_LE(deadlines.watched(), 512u);
+  EXPECT_TRUE(open->timed_out_at.empty());
+}
+
 TEST(Deadlines, TheSweepIntervalIsATenthOfTheShortestTimeoutWithinBounds) {
   EXPECT_EQ(Deadlines::interval_for(10'000ms), 1000ms);
   EXPECT_EQ(Deadlines::interval_for(60'000ms), 1000ms);
