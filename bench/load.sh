@@ -194,13 +194,13 @@ JSON
 
 # The *-pg variants' database: the one given, else a throw-away local cluster for this run.
 pg_user=""
-if [[ " $VARIANTS ${CALLGRIND_VARIANTS:-} " == *-pg[\ -]* ]] && [ -z "${PG_AUDIT_URI:-}" ]; then
-  command -v psql >/dev/null || die "the -pg variants need PostgreSQL (deploy/install-deps.sh installs it)"
-  bash "$root/tests/pg/pg_cluster.sh" start "$work/pg" >/dev/null
-  PG_AUDIT_URI=$(cat "$work/pg/uri")
-  pg_user=$(stat -c %U "$(cat "$work/pg/cluster")/data")
-fi
 if [[ " $VARIANTS ${CALLGRIND_VARIANTS:-} " == *-pg[\ -]* ]]; then
+  if [ -z "${PG_AUDIT_URI:-}" ]; then
+    command -v psql >/dev/null || die "the -pg variants need PostgreSQL (deploy/install-deps.sh installs it)"
+    bash "$root/tests/pg/pg_cluster.sh" start "$work/pg" >/dev/null
+    PG_AUDIT_URI=$(cat "$work/pg/uri")
+    pg_user=$(stat -c %U "$(cat "$work/pg/cluster")/data")
+  fi
   # PostgreSQL keeps no key: the pseudonym key every replica shares comes from a file.
   head -c 32 /dev/urandom >"$work/pseudonym.key"
   sed 's|"audit": { "db": "audit/audit.db" }|"audit": { "db": "audit/audit.db", "pseudonym_key_file": "pseudonym.key" }|' \

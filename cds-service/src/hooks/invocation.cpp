@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <ctime>
 
 namespace cds {
@@ -37,15 +38,12 @@ std::optional<std::string> random_seed() {
     if (RAND_bytes(pool.bytes, static_cast<int>(kPoolBytes)) != 1) return std::nullopt;
     pool.used = 0;
   }
-  const unsigned char* bytes = pool.bytes + pool.used;
+  const std::span<unsigned char> seed(pool.bytes + pool.used, kSeedBytes);
   pool.used += kSeedBytes;
   static constexpr char hex[] = "0123456789abcdef";
-  std::string s(2 * kSeedBytes, '0');
-  for (std::size_t i = 0; i < kSeedBytes; ++i) {
-    s[2 * i] = hex[bytes[i] >> 4];
-    s[2 * i + 1] = hex[bytes[i] & 15];
-  }
-  OPENSSL_cleanse(const_cast<unsigned char*>(bytes), kSeedBytes);  // a seed is handed out once
+  std::string s;
+  for (unsigned char b : seed) s += hex[b >> 4], s += hex[b & 15];
+  OPENSSL_cleanse(seed.data(), seed.size());  // a seed is handed out once
   return s;
 }
 

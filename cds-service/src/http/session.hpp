@@ -53,10 +53,7 @@ class HttpSession : public Timed {
   void register_closer() {
     ticket_->set_closer([weak = std::weak_ptr<Derived>(self()), ex = derived().stream().get_executor()] {
       net::post(ex, [weak] {
-        if (auto s = weak.lock()) {
-          beast::error_code ignored;
-          beast::get_lowest_layer(s->stream()).socket().close(ignored);
-        }
+        if (auto s = weak.lock()) s->close_socket();
       });
     });
   }
@@ -64,7 +61,11 @@ class HttpSession : public Timed {
   // On the connection's own thread, before its first step: its deadlines are enforced from now.
   void watch_deadlines(Deadlines& deadlines) { deadlines.watch(std::weak_ptr<Timed>(self())); }
 
-  void time_out() override {
+  // A time-out ends the connection as the ConnectionTable's closer does.
+  void time_out() override { close_socket(); }
+
+  // Ends whatever the connection waits for with operation_aborted. On its own executor.
+  void close_socket() {
     beast::error_code ignored;
     lowest().socket().close(ignored);
   }
